@@ -1,0 +1,134 @@
+/**
+ * Every key string of the single table is built here (README: "Access patterns").
+ * Entity prefixes keep item collections self-describing; GSI attributes are generic (GSI1PK…GSI3SK)
+ * and overloaded per entity. Sparse GSIs: an item leaves an index by removing its GSI attributes.
+ */
+
+type Key = { PK: string; SK: string };
+
+/** Zero-padded so that lexical order = numeric order (priority 100 sorts first as "000"). */
+export const padPriorityDesc = (priority: number): string => String(1000 - priority).padStart(4, '0');
+
+export const keys = {
+  // ---- clients and tokens ----
+  client: (clientId: string): Key => ({ PK: `CLIENT#${clientId}`, SK: 'CLIENT' }),
+  /** GSI1: all clients, oldest first (admin list). */
+  clientsIndex: (createdAt: string, clientId: string) => ({ GSI1PK: 'CLIENTS', GSI1SK: `${createdAt}#${clientId}` }),
+  /** Uniqueness guard for client names (case-insensitive). */
+  clientName: (name: string): Key => ({ PK: `CLIENTNAME#${name.trim().toLowerCase()}`, SK: 'CLIENTNAME' }),
+  /** Token items are keyed by the SHA-256 of the token: the token itself is never stored. */
+  token: (tokenHash: string): Key => ({ PK: `TOKEN#${tokenHash}`, SK: 'TOKEN' }),
+
+  // ---- agents ----
+  agent: (agentId: string): Key => ({ PK: `AGENT#${agentId}`, SK: 'AGENT' }),
+  /** GSI1: a client's agents (live and deleted), oldest first. */
+  agentsOfClientIndex: (clientId: string, createdAt: string, agentId: string) => ({
+    GSI1PK: `CLIENT#${clientId}#AGENTS`,
+    GSI1SK: `${createdAt}#${agentId}`,
+  }),
+  /** GSI2: every agent of the installation (admin list), oldest first. */
+  allAgentsIndex: (createdAt: string, agentId: string) => ({ GSI2PK: 'AGENTS', GSI2SK: `${createdAt}#${agentId}` }),
+  /** GSI3 (sparse): online agents by last heartbeat, for the stale-agent timeout job. */
+  heartbeatIndex: (lastHeartbeatAt: string) => ({ GSI3PK: 'AGENTS#ONLINE', GSI3SK: lastHeartbeatAt }),
+  /** Guard item: the one live agent of (client, logical_agent_id). Deleted with the agent. */
+  logicalAgent: (clientId: string, logicalAgentId: string): Key => ({
+    PK: `LOGICAL#${clientId}#${logicalAgentId}`,
+    SK: 'LOGICAL',
+  }),
+
+  // ---- instances (EC2 id is the key: instance → agent is one GetItem) ----
+  instance: (instanceId: string): Key => ({ PK: `INSTANCE#${instanceId}`, SK: 'INSTANCE' }),
+  /** GSI1: an agent's instances by role (`PRIMARY#…`, `ZOMBIE#…`). */
+  instancesOfAgentIndex: (agentId: string, role: string, instanceId: string) => ({
+    GSI1PK: `AGENT#${agentId}#INSTANCES`,
+    GSI1SK: `${role}#${instanceId}`,
+  }),
+  /** GSI2: a client's instances, newest activity irrelevant: ordered by creation. */
+  instancesOfClientIndex: (clientId: string, createdAt: string, instanceId: string) => ({
+    GSI2PK: `CLIENT#${clientId}#INSTANCES`,
+    GSI2SK: `${createdAt}#${instanceId}`,
+  }),
+  /** GSI3: every instance (admin list). */
+  allInstancesIndex: (createdAt: string, instanceId: string) => ({
+    GSI3PK: 'INSTANCES',
+    GSI3SK: `${createdAt}#${instanceId}`,
+  }),
+  /** Lifecycle log of an instance, newest last. */
+  instanceLog: (instanceId: string, at: string, id: string): Key => ({
+    PK: `INSTANCE#${instanceId}`,
+    SK: `LOG#${at}#${id}`,
+  }),
+
+  // ---- replicas (an agent's item collection) ----
+  replica: (agentId: string, replicaId: string): Key => ({ PK: `AGENT#${agentId}`, SK: `REPLICA#${replicaId}` }),
+  replicaPrefix: 'REPLICA#',
+
+  // ---- commands ----
+  command: (agentId: string, commandId: string): Key => ({ PK: `AGENT#${agentId}`, SK: `COMMAND#${commandId}` }),
+  commandPrefix: 'COMMAND#',
+  /** GSI1 (sparse, while pending): priority desc, then oldest first — exactly pending-commands' order. */
+  pendingCommandIndex: (agentId: string, priority: number, createdAt: string, commandId: string) => ({
+    GSI1PK: `AGENT#${agentId}#PENDING`,
+    GSI1SK: `${padPriorityDesc(priority)}#${createdAt}#${commandId}`,
+  }),
+  /** GSI2 (sparse, while not final): open commands by expiry time, for the command-expiry job. */
+  openCommandIndex: (expiresAt: string, commandId: string) => ({
+    GSI2PK: 'COMMANDS#OPEN',
+    GSI2SK: `${expiresAt}#${commandId}`,
+  }),
+
+  // ---- idempotency ----
+  idempotency: (scopeHash: string): Key => ({ PK: `IDEMP#${scopeHash}`, SK: 'IDEMP' }),
+
+  // ---- notifications ----
+  notification: (notificationId: string): Key => ({ PK: `NOTIF#${notificationId}`, SK: 'NOTIF' }),
+  /** GSI1: a client's notifications (`SYSTEM` for system-wide), newest last. */
+  notificationsOfClientIndex: (clientId: string | null, createdAt: string, notificationId: string) => ({
+    GSI1PK: `CLIENT#${clientId ?? 'SYSTEM'}#NOTIFS`,
+    GSI1SK: `${createdAt}#${notificationId}`,
+  }),
+  /** GSI2 (sparse, while unread). */
+  unreadNotificationsIndex: (clientId: string | null, createdAt: string, notificationId: string) => ({
+    GSI2PK: `CLIENT#${clientId ?? 'SYSTEM'}#UNREAD`,
+    GSI2SK: `${createdAt}#${notificationId}`,
+  }),
+
+  // ---- reports (natural-key dedupe) ----
+  pricingReport: (agentId: string, collectedAt: string): Key => ({
+    PK: `AGENT#${agentId}`,
+    SK: `PRICEREPORT#${collectedAt}`,
+  }),
+  cleanupReport: (agentId: string, timestamp: string): Key => ({
+    PK: `AGENT#${agentId}`,
+    SK: `CLEANUP#${timestamp}`,
+  }),
+
+  // ---- pricing pipeline ----
+  /** Staging: one point per pool per report, tagged with the reporter's role. */
+  stagedPrice: (poolId: string, collectedAt: string, reporterInstanceId: string): Key => ({
+    PK: `STAGE#${poolId}`,
+    SK: `${collectedAt}#${reporterInstanceId}`,
+  }),
+  /** GSI1 on staged points: all pools' staging by time, so consolidation can find what arrived in its window. */
+  stagedPriceByTimeIndex: (day: string, collectedAt: string, poolId: string) => ({
+    GSI1PK: `STAGE#DAY#${day}`,
+    GSI1SK: `${collectedAt}#${poolId}`,
+  }),
+  consolidatedPrice: (poolId: string, bucketStart: string): Key => ({ PK: `PRICE5M#${poolId}`, SK: bucketStart }),
+  canonicalPrice: (poolId: string, hourStart: string): Key => ({ PK: `PRICEH#${poolId}`, SK: hourStart }),
+  pool: (poolId: string): Key => ({ PK: `POOL#${poolId}`, SK: 'POOL' }),
+  /** GSI1: the pools of one instance type in one region (decision candidates). */
+  poolsOfTypeIndex: (region: string, instanceType: string, poolId: string) => ({
+    GSI1PK: `POOLS#${region}#${instanceType}`,
+    GSI1SK: poolId,
+  }),
+  /** GSI2: all pools (admin pool statistics). */
+  allPoolsIndex: (region: string, poolId: string) => ({ GSI2PK: 'POOLS', GSI2SK: `${region}#${poolId}` }),
+
+  // ---- jobs ----
+  jobLease: (jobName: string): Key => ({ PK: `JOB#${jobName}`, SK: 'LEASE' }),
+  jobRun: (jobName: string, startedAt: string, runId: string): Key => ({
+    PK: `JOB#${jobName}`,
+    SK: `RUN#${startedAt}#${runId}`,
+  }),
+} as const;

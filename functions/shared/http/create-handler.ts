@@ -1,0 +1,227 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { config } from '../config.js';
+import { idempotencyRepo } from '../db/idempotency-repo.js';
+import { AppError, ConflictError, NotFoundError, PayloadTooLargeError, UnprocessableError, ValidationError } from '../domain/errors.js';
+import { sha256Hex } from '../domain/tokens.js';
+import type { Caller } from '../domain/types.js';
+import { logger, MetricUnit, metrics } from '../observability.js';
+import { assertClientScope, authenticate } from './auth.js';
+import { errorResult, type HttpResult, jsonResult } from './responses.js';
+import { isReply, type Reply, type RouteDef, type RouteInput, routeKey } from './route.js';
+import { parsePart } from './validation.js';
+
+/** API.md §1.2: bodies over 256 KiB get 413. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface RequestContext {
+  caller: Caller;
+  requestId: string;
+  now: Date;
+  route: RouteDef;
+}
+
+export type Implementation<D extends RouteDef> = (
+  input: RouteInput<D>,
+  ctx: RequestContext,
+) => Promise<unknown>;
+
+/**
+ * Implementations per canonical route of a group (aliases reuse their canonical's). Partial on
+ * purpose: a route without one answers 501 NOT_IMPLEMENTED, and test/integration/not-implemented
+ * lists exactly which routes may still do so.
+ */
+export type Implementations<T extends Record<string, RouteDef>> = {
+  [K in keyof T as T[K] extends { aliasOf: string } ? never : K]?: Implementation<T[K]>;
+};
+
+interface ParsedBody {
+  raw: string;
+  json: unknown;
+  invalid: boolean;
+}
+
+function readBody(event: APIGatewayProxyEventV2): ParsedBody {
+  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  if (raw.trim() === '') return { raw: '', json: {}, invalid: false };
+  try {
+    return { raw, json: JSON.parse(raw), invalid: false };
+  } catch {
+    return { raw, json: undefined, invalid: true };
+  }
+}
+
+function lowerHeaders(event: APIGatewayProxyEventV2): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function parseIfMatch(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(value);
+  if (!match?.[1]) {
+    throw new ValidationError('If-Match must be a version number', [{ field: 'header.if-match', issue: 'invalid' }]);
+  }
+  return Number(match[1]);
+}
+
+/** The idempotency key of a request (API.md §1.4), or undefined. Both headers must agree. */
+function idempotencyKey(headers: Record<string, string | undefined>): string | undefined {
+  const key = headers['idempotency-key'];
+  const alias = headers['x-request-id'];
+  if (key && alias && key !== alias) {
+    throw new ValidationError('Idempotency-Key and X-Request-ID differ', [
+      { field: 'header.idempotency-key', issue: 'differs from X-Request-ID' },
+    ]);
+  }
+  const chosen = key ?? alias;
+  if (chosen !== undefined && (chosen.length < 1 || chosen.length > 255)) {
+    throw new ValidationError('idempotency key must be 1–255 characters', [
+      { field: 'header.idempotency-key', issue: 'invalid length' },
+    ]);
+  }
+  return chosen;
+}
+
+function callerScope(caller: Caller | undefined): string {
+  if (!caller) return 'anonymous';
+  return caller.kind === 'admin' ? 'admin' : `client:${caller.clientId}`;
+}
+
+/** Fills a path template with the request's parameters (the idempotency scope's canonical path). */
+const fillPath = (template: string, params: Record<string, string | undefined>): string =>
+  template.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
+
+function toResult(route: RouteDef, out: unknown, requestId: string): HttpResult {
+  const r: Reply = isReply(out) ? out : { status: route.status ?? 200, body: out };
+  const headers: Record<string, string> = { 'apigw-requestid': requestId, ...(r.headers ?? {}) };
+  if (typeof r.body === 'string') {
+    return { statusCode: r.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: r.body };
+  }
+  if (config.validateResponses && r.status < 300) {
+    const check = route.response.safeParse(r.body);
+    if (!check.success) {
+      logger.error('response does not match its schema', { operationId: route.operationId, issues: check.error.issues });
+      throw new Error(`response of ${route.operationId} does not match its schema`);
+    }
+  }
+  // Single resources carry ETag = their version (API.md §1.2).
+  const version = (r.body as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && !headers.etag) headers.etag = `"${version}"`;
+  return jsonResult(r.status, r.body, headers);
+}
+
+/**
+ * The request pipeline of every group Lambda: route lookup → body → auth → validation → scope →
+ * idempotency → implementation → response. Errors are mapped once, by the caller of this function.
+ */
+async function handle<T extends Record<string, RouteDef>>(
+  byKey: Map<string, RouteDef>,
+  impls: Record<string, Implementation<RouteDef>>,
+  event: APIGatewayProxyEventV2,
+  requestId: string,
+): Promise<HttpResult> {
+  const route = byKey.get(event.routeKey);
+  if (!route) throw new NotFoundError('route');
+  logger.appendKeys({ operation: route.operationId });
+  const now = new Date();
+  const headers = lowerHeaders(event);
+  const body = readBody(event);
+  const caller = await authenticate(route, headers.authorization, body.json, now);
+  if (body.invalid) {
+    throw new ValidationError('request body is not valid JSON', [{ field: 'body', issue: 'invalid JSON' }], 'INVALID_JSON');
+  }
+  const params = parsePart('path', route.params, event.pathParameters ?? {});
+  assertClientScope(caller, (params as { cid?: string }).cid);
+  const query = parsePart('query', route.query, event.queryStringParameters ?? {});
+  const parsedBody = route.body ? parsePart('body', route.body, body.json) : {};
+  const input: RouteInput<RouteDef> = {
+    params,
+    query,
+    body: parsedBody,
+    headers,
+    ifMatchVersion: parseIfMatch(headers['if-match']),
+  } as RouteInput<RouteDef>;
+  const impl = impls[route.aliasOf ?? route.operationId];
+  if (!impl) throw new AppError(501, 'NOT_IMPLEMENTED', `${route.operationId} is not implemented`);
+  const ctx: RequestContext = { caller: caller ?? { kind: 'admin' }, requestId, now, route };
+  const run = async () => toResult(route, await impl(input, ctx), requestId);
+
+  const key = route.method === 'GET' ? undefined : idempotencyKey(headers);
+  if (key === undefined) return run();
+
+  // Aliases share their canonical route's scope (API.md §3.14).
+  const canonical = route.aliasOf ? [...byKey.values()].find((r) => r.operationId === route.aliasOf) : route;
+  const scope = sha256Hex(
+    [callerScope(caller), route.method, fillPath((canonical ?? route).path, event.pathParameters ?? {}), key].join('\n'),
+  );
+  const bodyHash = sha256Hex(body.raw);
+  const existing = await idempotencyRepo.claim(scope, bodyHash, now.getTime());
+  if (existing) {
+    if (existing.body_hash !== bodyHash) {
+      throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used with another body');
+    }
+    if (existing.status !== 'COMPLETED' || !existing.response) {
+      throw new ConflictError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still running');
+    }
+    metrics.addMetric('IdempotentReplay', MetricUnit.Count, 1);
+    return {
+      statusCode: existing.response.status,
+      headers: { ...existing.response.headers, 'idempotent-replayed': 'true', 'apigw-requestid': requestId },
+      body: existing.response.body,
+    };
+  }
+  let result: HttpResult;
+  try {
+    result = await run();
+  } catch (err) {
+    // 4xx outcomes are final and replayed; 5xx are not stored, so a retry runs again.
+    if (err instanceof AppError && err.status < 500) {
+      result = errorResult(err, requestId);
+    } else {
+      await idempotencyRepo.release(scope).catch((releaseErr: unknown) =>
+        logger.warn('could not release idempotency key', { error: releaseErr as Error }),
+      );
+      throw err;
+    }
+  }
+  const { 'apigw-requestid': _omit, ...storedHeaders } = result.headers;
+  await idempotencyRepo.complete(scope, { status: result.statusCode, body: result.body, headers: storedHeaders });
+  return result;
+}
+
+/**
+ * Builds a group's Lambda handler from its routes and implementations: middy with Powertools
+ * logger (request id on every line) and metrics (EMF), then the pipeline, then one error mapper.
+ */
+export function createGroupHandler<T extends Record<string, RouteDef>>(routes: T, impls: Implementations<T>) {
+  const byKey = new Map(Object.values(routes).map((r) => [routeKey(r), r]));
+  const implementations = impls as unknown as Record<string, Implementation<RouteDef>>;
+  const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    const started = performance.now();
+    try {
+      const result = await handle(byKey, implementations, event, requestId);
+      metrics.addMetric(result.statusCode < 400 ? 'Success' : 'ClientError', MetricUnit.Count, 1);
+      return result;
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        logger.info('request refused', { status: err.status, code: err.code, message: err.message });
+        metrics.addMetric('ClientError', MetricUnit.Count, 1);
+      } else {
+        logger.error('request failed', { error: err as Error });
+        metrics.addMetric('ServerError', MetricUnit.Count, 1);
+      }
+      return errorResult(err, requestId);
+    } finally {
+      metrics.addMetric('Latency', MetricUnit.Milliseconds, performance.now() - started);
+    }
+  };
+  return middy(core)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
