@@ -193,7 +193,7 @@ export async function queryAll<T = Item>(
 }
 
 /** Strips key and index attributes before an item leaves the repository layer. */
-export function stripKeys<T extends Item>(item: T): Omit<T, 'PK' | 'SK'> {
+export function stripKeys<T extends Item>(item: T): Item {
   const {
     PK: _pk,
     SK: _sk,

@@ -125,6 +125,10 @@ export const keys = {
   /** GSI2: all pools (admin pool statistics). */
   allPoolsIndex: (region: string, poolId: string) => ({ GSI2PK: 'POOLS', GSI2SK: `${region}#${poolId}` }),
 
+  // ---- events feed (API.md §3.13: retained 24 h) ----
+  /** One feed per client (and `ALL` for the admin); sort key is time-ordered and unique, so it is the cursor. */
+  feedEvent: (clientId: string | null, cursor: string): Key => ({ PK: `FEED#${clientId ?? 'ALL'}`, SK: cursor }),
+
   // ---- jobs ----
   jobLease: (jobName: string): Key => ({ PK: `JOB#${jobName}`, SK: 'LEASE' }),
   jobRun: (jobName: string, startedAt: string, runId: string): Key => ({

@@ -60,7 +60,12 @@ export interface RouteDef<
   bodyToken?: boolean;
 }
 
-type Infer<S> = S extends z.ZodType ? z.infer<S> : Record<string, never>;
+/** The parsed type of an optional schema slot (no schema → empty object). */
+type Infer<S> = [NonNullable<S>] extends [never]
+  ? Record<string, never>
+  : NonNullable<S> extends z.ZodType
+    ? z.infer<NonNullable<S>>
+    : Record<string, never>;
 
 /** What a route implementation receives: validated, typed input. */
 export interface RouteInput<D extends RouteDef> {

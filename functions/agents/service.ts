@@ -1,0 +1,477 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { agentsRepo } from '../shared/db/agents-repo.js';
+import { clientsRepo } from '../shared/db/clients-repo.js';
+import { cancelCommandTx, commandsRepo } from '../shared/db/commands-repo.js';
+import { tableName } from '../shared/db/client.js';
+import { cancellationReasons, transact } from '../shared/db/conditions.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
+import { keys } from '../shared/db/keys.js';
+import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo, terminateReplicaTx } from '../shared/db/replicas-repo.js';
+import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
+import { newId, poolIdOf, replicaPlaceholderId } from '../shared/domain/ids.js';
+import {
+  type Agent,
+  type AgentConfig,
+  type AgentStatus,
+  type Caller,
+  DEFAULT_AGENT_CONFIG,
+  type Instance,
+  type Mode,
+  type Replica,
+} from '../shared/domain/types.js';
+import { publishEvent } from '../shared/feed.js';
+import { chooseReplicaPool } from '../shared/placement.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
+import { agentView, configView } from './views.js';
+
+type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface RegisterInput {
+  logical_agent_id: string;
+  instance_id: string;
+  instance_type: string;
+  region: string;
+  az: string;
+  hostname?: string | null;
+  ami_id?: string | null;
+  agent_version?: string | null;
+  mode?: Mode;
+  private_ip?: string | null;
+  public_ip?: string | null;
+}
+
+const activeReplicas = (replicas: Replica[]) => replicas.filter((r) => ACTIVE_REPLICA_STATUSES.has(r.status));
+
+function newPrimary(agent: Pick<Agent, 'id' | 'client_id'>, input: RegisterInput, at: string): Instance {
+  const mode = input.mode ?? 'ondemand';
+  return {
+    id: input.instance_id,
+    client_id: agent.client_id,
+    agent_id: agent.id,
+    instance_type: input.instance_type,
+    region: input.region,
+    az: input.az,
+    mode,
+    pool_id: mode === 'spot' ? poolIdOf(input.instance_type, input.az) : null,
+    role: 'PRIMARY',
+    spot_price: null,
+    ondemand_price: null,
+    baseline_ondemand_price: null,
+    notice_status: 'none',
+    last_seen_at: at,
+    zombie_since: null,
+    terminated_at: null,
+    termination_confirmed: false,
+    next_listing_at: null,
+    ami_id: input.ami_id ?? null,
+    private_ip: input.private_ip ?? null,
+    public_ip: input.public_ip ?? null,
+    hostname: input.hostname ?? null,
+    created_at: at,
+    version: 1,
+  };
+}
+
+const registered = (agent: Agent, created: boolean, role: string, enabled: boolean, message?: string) => ({
+  agent_id: agent.id,
+  client_id: agent.client_id,
+  logical_agent_id: agent.logical_agent_id,
+  created,
+  instance_role: role,
+  config: { ...configView(agent.config, agent.config.replica_count ?? 0), enabled },
+  ...(message ? { message } : {}),
+});
+
+/**
+ * POST /api/agents/register (API.md §4.3). Natural-key idempotent: the same (client,
+ * logical_agent_id) always lands on the same live agent, however often or concurrently it registers.
+ */
+export async function register(caller: Caller, input: RegisterInput, now: Date) {
+  if (caller.kind !== 'client') {
+    throw new ValidationError('register needs a client token (header or body.client_token)', [
+      { field: 'body.client_token', issue: 'required' },
+    ]);
+  }
+  const at = now.toISOString();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    // Step 2: a known non-PRIMARY instance (a replica or a zombie re-running the installer) changes nothing.
+    const known = await instancesRepo.get(input.instance_id);
+    if (known && known.client_id !== caller.clientId) {
+      throw new ConflictError('ALREADY_EXISTS', 'this instance is registered to another client');
+    }
+    if (known && known.role !== 'PRIMARY') {
+      const owner = await agentsRepo.get(known.agent_id);
+      if (owner) return { status: 200, body: registered(owner, false, known.role, false, `instance is a ${known.role}`) };
+    }
+    const existing = await agentsRepo.findLiveByLogicalId(caller.clientId, input.logical_agent_id);
+    if (existing) {
+      const placement = {
+        status: existing.config.enabled ? ('online' as AgentStatus) : ('disabled' as AgentStatus),
+        hostname: input.hostname ?? existing.hostname,
+        agent_version: input.agent_version ?? existing.agent_version,
+        last_heartbeat_at: at,
+      };
+      if (known?.agent_id === existing.id) {
+        // Same PRIMARY re-registering (agent restart): refresh, keep the instance.
+        const agent = await agentsRepo.update(existing.id, { set: placement });
+        if (!agent) continue;
+        return { status: 200, body: registered(agent, false, 'PRIMARY', agent.config.enabled) };
+      }
+      if (known) {
+        throw new ConflictError('ALREADY_EXISTS', 'this instance is the PRIMARY of another agent');
+      }
+      try {
+        const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement);
+        return { status: 200, body: registered(agent, false, 'PRIMARY', agent.config.enabled) };
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < 3) continue; // lost a race: re-read and retry
+        throw err;
+      }
+    }
+    const client = await clientsRepo.get(caller.clientId);
+    if (!client) throw new NotFoundError('client');
+    const agent: Agent = {
+      id: newId(),
+      client_id: caller.clientId,
+      logical_agent_id: input.logical_agent_id,
+      hostname: input.hostname ?? null,
+      agent_version: input.agent_version ?? null,
+      status: 'online',
+      enabled: true,
+      last_heartbeat_at: at,
+      notice_status: 'none',
+      notice_deadline: null,
+      config: { ...DEFAULT_AGENT_CONFIG },
+      created_at: at,
+      deleted_at: null,
+      version: 1,
+      primary_instance_id: null,
+      instance_id: null,
+      instance_type: null,
+      region: null,
+      az: null,
+      current_mode: null,
+      current_pool_id: null,
+      private_ip: null,
+      public_ip: null,
+      inflight_command_id: null,
+      pool_since: at,
+    };
+    const primary = newPrimary(agent, input, at);
+    Object.assign(agent, {
+      primary_instance_id: primary.id,
+      instance_id: primary.id,
+      instance_type: primary.instance_type,
+      region: primary.region,
+      az: primary.az,
+      current_mode: primary.mode,
+      current_pool_id: primary.pool_id,
+      private_ip: primary.private_ip,
+      public_ip: primary.public_ip,
+    });
+    const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents);
+    if (outcome === 'created') return { status: 201, body: registered(agent, true, 'PRIMARY', true) };
+    // Lost a concurrent registration of the same logical id (or instance): the next pass finds the winner.
+  }
+  throw new ConflictError('VERSION_CONFLICT', 'registration kept racing with another registration; retry');
+}
+
+export interface HeartbeatInput {
+  status: 'online' | 'disabled' | 'offline' | 'switching' | 'error';
+  instance_id?: string;
+  instance_type?: string;
+  mode?: Mode;
+  az?: string;
+}
+
+/** POST /api/agents/{aid}/heartbeat: telemetry, one read + one write. */
+export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
+  const agent = await loadAgent(caller, agentId);
+  const at = now.toISOString();
+  const fromReplicaOrZombie = input.instance_id && agent.primary_instance_id && input.instance_id !== agent.primary_instance_id;
+  if (fromReplicaOrZombie) {
+    await instancesRepo.touch(input.instance_id as string, at);
+    return heartbeatReply(agent, now);
+  }
+  // `switching` is kept while a command is in flight; the agent's own words win otherwise.
+  const status: AgentStatus =
+    agent.status === 'switching' && agent.inflight_command_id && input.status === 'online' ? 'switching' : input.status;
+  const placement: Record<string, unknown> = {};
+  if (input.instance_type) placement.instance_type = input.instance_type;
+  if (input.az) placement.az = input.az;
+  if (input.mode) placement.current_mode = input.mode;
+  const updated = await agentsRepo.recordHeartbeat(agent.id, status, at, placement);
+  if (!updated) throw new NotFoundError('agent', 'AGENT_DELETED');
+  if (agent.primary_instance_id) await instancesRepo.touch(agent.primary_instance_id, at);
+  if (updated.status !== agent.status) {
+    await publishEvent({
+      clientId: agent.client_id,
+      type: 'agent_status_changed',
+      data: { agent_id: agent.id, from: agent.status, to: updated.status },
+      now,
+    });
+  }
+  return heartbeatReply(updated, now);
+}
+
+const heartbeatReply = (agent: Agent, now: Date) => ({
+  success: true as const,
+  agent_id: agent.id,
+  status: agent.status,
+  config_version: agent.config.config_version,
+  server_time: now.toISOString(),
+});
+
+async function replicaCount(agentId: string): Promise<number> {
+  return activeReplicas(await replicasRepo.listByAgent(agentId)).length;
+}
+
+export async function getAgent(caller: Caller, agentId: string) {
+  const agent = await loadAgent(caller, agentId);
+  return agentView(agent, await replicaCount(agentId));
+}
+
+export async function getAgentConfig(caller: Caller, agentId: string) {
+  const agent = await loadAgent(caller, agentId);
+  return configView(agent.config, await replicaCount(agentId));
+}
+
+/** POST /api/agents/{aid}/termination: the agent is leaving; it goes offline. */
+export async function announceTermination(
+  caller: Caller,
+  agentId: string,
+  input: { reason?: string | null; instance_id?: string | null; terminated_at?: string | null },
+  now: Date,
+) {
+  const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
+  if (agent.status !== 'deleted') {
+    await agentsRepo.recordHeartbeat(agent.id, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {});
+  }
+  return { success: true as const, agent_id: agent.id, status: agent.status === 'deleted' ? 'deleted' : 'offline', instance_id: input.instance_id ?? agent.primary_instance_id };
+}
+
+export async function listClientAgents(clientId: string, query: { status?: string; limit: number; nextToken?: string }) {
+  const page = await agentsRepo.listByClient(clientId, query.limit, query.nextToken);
+  const agents = page.items.filter((a) => a.status !== 'deleted' && (!query.status || a.status === query.status));
+  return { agents: agents.map((a) => agentView(a)), nextToken: page.nextToken };
+}
+
+export async function listClientAgentHistory(clientId: string, query: { limit: number; nextToken?: string }) {
+  const page = await agentsRepo.listByClient(clientId, query.limit, query.nextToken, true);
+  return { agents: page.items.map((a) => agentView(a)), nextToken: page.nextToken };
+}
+
+/** Pending commands that a disable, a delete or an auto-switch-off must cancel. */
+async function pendingCommandsToCancel(agentId: string, filter: (c: { trigger_type: string; command_type: string }) => boolean) {
+  return (await commandsRepo.listPending(agentId, 100)).filter(filter);
+}
+
+/** Retries a read-modify-write when the caller sent no version (API.md §1.4). */
+async function withVersionRetry<T>(expected: number | undefined, attempt: (expectedVersion: number | undefined) => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt(expected);
+    } catch (err) {
+      if (expected !== undefined || !(err instanceof VersionConflictError) || i >= 3) throw err;
+    }
+  }
+}
+
+function agentUpdateTx(agent: Agent, expectedVersion: number, set: Record<string, unknown>, remove: string[] = []): TxItem {
+  const names: Record<string, string> = { '#v': 'version', '#status': 'status' };
+  const values: Record<string, unknown> = { ':one': 1, ':expected': expectedVersion, ':deleted': 'deleted' };
+  const sets = ['#v = #v + :one'];
+  Object.entries(set).forEach(([k, v], i) => {
+    names[`#s${i}`] = k;
+    values[`:s${i}`] = v;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  const removes = remove.map((k, i) => {
+    names[`#r${i}`] = k;
+    return `#r${i}`;
+  });
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.agent(agent.id),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: '#v = :expected AND #status <> :deleted',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** Runs a transaction whose first item is the version-checked agent update. */
+async function transactAgentChange(agent: Agent, expectedVersion: number, items: TxItem[]): Promise<void> {
+  try {
+    await transact(items);
+  } catch (err) {
+    const reasons = cancellationReasons(err);
+    if (!reasons) throw err;
+    if (reasons[0] === 'ConditionalCheckFailed') {
+      const current = await agentsRepo.get(agent.id);
+      if (!current || current.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
+      throw new VersionConflictError(current.version, { cause: err });
+    }
+    // A side-effect item lost its condition (a replica or command moved on concurrently).
+    throw new ConflictError('VERSION_CONFLICT', 'a replica or command changed concurrently; retry', [], { cause: err });
+  }
+}
+
+/** POST /api/client/agents/{aid}/toggle-enabled. Disabling cancels pending commands. */
+export async function toggleEnabled(caller: Caller, agentId: string, input: { enabled: boolean; version?: number }, ifMatch: number | undefined, now: Date) {
+  const at = now.toISOString();
+  return withVersionRetry(input.version ?? ifMatch, async (expected) => {
+    const agent = await loadAgent(caller, agentId);
+    if (expected !== undefined && expected !== agent.version) throw new VersionConflictError(agent.version);
+    const config: AgentConfig = { ...agent.config, enabled: input.enabled, config_version: agent.config.config_version + 1 };
+    const recent = agent.last_heartbeat_at && now.getTime() - Date.parse(agent.last_heartbeat_at) <= 120_000;
+    const status: AgentStatus = input.enabled ? (recent ? 'online' : 'offline') : 'disabled';
+    const cancels = input.enabled ? [] : await pendingCommandsToCancel(agent.id, () => true);
+    await transactAgentChange(agent, agent.version, [
+      agentUpdateTx(agent, agent.version, { config, enabled: input.enabled, status }),
+      ...cancels.map((c) => cancelCommandTx(c, at, 'agent disabled')),
+    ]);
+    return { agent_id: agent.id, config: configView(config, await replicaCount(agent.id)), version: agent.version + 1, commands_cancelled: cancels.length };
+  });
+}
+
+export type ConfigChanges = Partial<
+  Pick<
+    AgentConfig,
+    | 'enabled'
+    | 'auto_switch_enabled'
+    | 'auto_terminate_enabled'
+    | 'terminate_wait_seconds'
+    | 'manual_replica_enabled'
+    | 'min_savings_percent'
+    | 'risk_threshold'
+    | 'max_switches_per_week'
+    | 'max_switches_per_day'
+    | 'min_pool_duration_hours'
+    | 'rebalance_policy'
+  >
+> & { version?: number };
+
+/**
+ * POST /api/client/agents/{aid}/config: version-checked, with the §4.4 mode side effects
+ * (replicas terminated, a manual replica requested, switches cancelled) in the same transaction.
+ */
+export async function updateConfig(caller: Caller, agentId: string, changes: ConfigChanges, ifMatch: number | undefined, now: Date) {
+  if (changes.auto_switch_enabled === true && changes.manual_replica_enabled === true) {
+    throw new ValidationError('auto_switch_enabled and manual_replica_enabled are mutually exclusive', [
+      { field: 'body.manual_replica_enabled', issue: 'cannot be enabled together with auto_switch_enabled' },
+    ]);
+  }
+  const at = now.toISOString();
+  const { version, ...requested } = changes;
+  return withVersionRetry(version ?? ifMatch, async (expected) => {
+    const agent = await loadAgent(caller, agentId);
+    if (expected !== undefined && expected !== agent.version) throw new VersionConflictError(agent.version);
+    const before = agent.config;
+    const next: AgentConfig = { ...before };
+    for (const [k, v] of Object.entries(requested)) if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+    // Exclusivity: whichever mode this request turns on turns the other off.
+    if (requested.manual_replica_enabled === true) next.auto_switch_enabled = false;
+    if (requested.auto_switch_enabled === true) next.manual_replica_enabled = false;
+    next.replica_enabled = next.manual_replica_enabled;
+
+    const replicas = activeReplicas(await replicasRepo.listByAgent(agent.id));
+    const terminate: Replica[] = [];
+    const manualOn = !before.manual_replica_enabled && next.manual_replica_enabled;
+    const manualOff = before.manual_replica_enabled && !next.manual_replica_enabled;
+    const autoOff = before.auto_switch_enabled && !next.auto_switch_enabled;
+    if (manualOn) terminate.push(...replicas.filter((r) => r.type !== 'manual'));
+    if (manualOff) terminate.push(...replicas.filter((r) => r.type === 'manual'));
+    let requestedReplica: Replica | undefined;
+    if (manualOn && !replicas.some((r) => r.type === 'manual')) {
+      requestedReplica = await placeholderReplica(agent, 'manual', at);
+    }
+    const cancels = autoOff
+      ? await pendingCommandsToCancel(agent.id, (c) => c.command_type === 'switch' && (c.trigger_type === 'model' || c.trigger_type === 'scheduled'))
+      : [];
+    const changed = JSON.stringify(next) !== JSON.stringify(before);
+    if (changed) next.config_version = before.config_version + 1;
+    const activeAfter = replicas.length - terminate.length + (requestedReplica ? 1 : 0);
+    next.replica_count = activeAfter;
+    await transactAgentChange(agent, agent.version, [
+      agentUpdateTx(agent, agent.version, { config: next, enabled: next.enabled }),
+      ...terminate.map((r) => terminateReplicaTx(r, at)),
+      ...(requestedReplica ? [putReplicaTx(requestedReplica)] : []),
+      ...cancels.map((c) => cancelCommandTx(c, at, 'auto-switch disabled')),
+    ]);
+    return {
+      agent_id: agent.id,
+      config: configView(next, activeAfter),
+      version: agent.version + 1,
+      side_effects: {
+        replicas_terminated: terminate.length,
+        replica_requested: requestedReplica !== undefined,
+        commands_cancelled: cancels.length,
+      },
+    };
+  });
+}
+
+/** A `launching` placeholder the agent will launch (it polls replicas?status=launching). */
+export async function placeholderReplica(agent: Agent, type: Replica['type'], at: string, excludeAzs: string[] = []): Promise<Replica> {
+  const pool =
+    agent.region && agent.instance_type
+      ? await chooseReplicaPool({
+          region: agent.region,
+          instanceType: agent.instance_type,
+          currentPoolId: agent.current_pool_id,
+          excludeAzs: [...excludeAzs, ...(agent.az ? [agent.az] : [])],
+          excludePoolIds: agent.current_pool_id ? [agent.current_pool_id] : [],
+        })
+      : null;
+  return {
+    id: newId(),
+    agent_id: agent.id,
+    client_id: agent.client_id,
+    instance_id: replicaPlaceholderId(),
+    type,
+    status: 'launching',
+    is_active: true,
+    sync_status: null,
+    sync_latency_ms: null,
+    state_transfer_progress: null,
+    pool_id: pool?.pool_id ?? null,
+    az: pool?.az ?? null,
+    instance_type: pool?.instance_type ?? agent.instance_type,
+    region: pool?.region ?? agent.region,
+    hourly_cost: pool?.price ?? null,
+    parent_instance_id: agent.primary_instance_id,
+    error_message: null,
+    created_at: at,
+    launched_at: null,
+    terminated_at: null,
+    termination_confirmed: false,
+    emergency_event_id: null,
+    version: 1,
+  };
+}
+
+/**
+ * Deletes an agent: commands cancelled, replicas marked terminated (the agent terminates them),
+ * guard released, status deleted — one transaction. EC2 instances are not touched.
+ */
+export async function deleteAgentCascade(agent: Agent, now: Date, options: { ttl?: number } = {}) {
+  const at = now.toISOString();
+  const replicas = activeReplicas(await replicasRepo.listByAgent(agent.id));
+  const commands = await pendingCommandsToCancel(agent.id, () => true);
+  const extra: TxItem[] = [
+    ...replicas.map((r) => terminateReplicaTx(r, at)),
+    ...commands.map((c) => cancelCommandTx(c, at, 'agent deleted')),
+  ];
+  await agentsRepo.markDeleted(agent, at, extra, options.ttl);
+  return { replicas_terminated: replicas.length, commands_cancelled: commands.length };
+}
+
+export async function deleteAgent(caller: Caller, agentId: string, now: Date) {
+  const agent = await loadAgent(caller, agentId);
+  const result = await deleteAgentCascade(agent, now);
+  return { agent_id: agent.id, status: 'deleted' as const, ...result };
+}
+

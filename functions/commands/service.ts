@@ -1,0 +1,83 @@
+import { loadAgent } from '../agents/access.js';
+import { commandsRepo } from '../shared/db/commands-repo.js';
+import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
+import type { Caller, Command } from '../shared/domain/types.js';
+import { publishEvent } from '../shared/feed.js';
+import { MetricUnit, metrics } from '../shared/observability.js';
+
+/** v4.x agents only understand `switch` and `create_replica` (API.md §4.1). */
+const V4_COMMAND_TYPES = new Set(['switch', 'create_replica']);
+
+export const agentMajorVersion = (version: string | null): number => {
+  const major = Number.parseInt((version ?? '').replace(/^v/i, '').split('.')[0] ?? '', 10);
+  return Number.isFinite(major) ? major : 4;
+};
+
+/** The fields the agent reads from a pending command (AGENT WIRE CONTRACT). */
+export const pendingCommandView = (c: Command) => ({
+  id: c.id,
+  command_type: c.command_type,
+  target_mode: c.target_mode,
+  target_pool_id: c.target_pool_id,
+  terminate_wait_seconds: c.terminate_wait_seconds,
+  priority: c.priority,
+  created_at: c.created_at,
+  instance_id: c.instance_id,
+  replica_id: c.replica_id,
+  trigger_type: c.trigger_type,
+  expires_at: c.expires_at,
+});
+
+/**
+ * GET /api/agents/{aid}/pending-commands: a bare array, priority desc then oldest. Only the first
+ * item is delivered (pending → acknowledged), together with taking the agent's in-flight slot, so
+ * two concurrent polls cannot both hand out a command.
+ */
+export async function getPendingCommands(caller: Caller, agentId: string, now: Date) {
+  const agent = await loadAgent(caller, agentId);
+  if (!agent.config.enabled || agent.status === 'disabled' || agent.inflight_command_id) return [];
+  const nowIso = now.toISOString();
+  const supported = agentMajorVersion(agent.agent_version) >= 5 ? () => true : (c: Command) => V4_COMMAND_TYPES.has(c.command_type);
+  const pending = (await commandsRepo.listPending(agent.id, 20)).filter((c) => supported(c) && c.expires_at > nowIso);
+  const first = pending[0];
+  if (!first) return [];
+  if (!(await commandsRepo.deliver(first, nowIso, first.command_type === 'switch'))) return [];
+  metrics.addMetric('CommandDelivered', MetricUnit.Count, 1);
+  await publishEvent({
+    clientId: agent.client_id,
+    type: 'command_status_changed',
+    data: { agent_id: agent.id, command_id: first.id, command_type: first.command_type, status: 'acknowledged' },
+    now,
+  });
+  return pending.map((c, i) => pendingCommandView(i === 0 ? { ...c, status: 'acknowledged', delivered_at: nowIso } : c));
+}
+
+/**
+ * POST /api/agents/{aid}/commands/{cmd}/executed. The same result again is 200 (agent retry);
+ * a different result for a finished command is 409 INVALID_TRANSITION.
+ */
+export async function reportExecuted(
+  caller: Caller,
+  agentId: string,
+  commandId: string,
+  input: { success: boolean; message?: string | null },
+  now: Date,
+) {
+  const agent = await loadAgent(caller, agentId);
+  const command = await commandsRepo.get(agent.id, commandId);
+  if (!command) throw new NotFoundError('command');
+  const target = input.success ? 'completed' : 'failed';
+  if (command.status === target) return { success: true as const, command_id: command.id, status: command.status };
+  if (command.status !== 'pending' && command.status !== 'acknowledged' && command.status !== 'executing') {
+    throw new ConflictError('INVALID_TRANSITION', `the command is already ${command.status}`);
+  }
+  await commandsRepo.finish(command, target, now.toISOString(), input.message ?? null);
+  metrics.addMetric(input.success ? 'CommandCompleted' : 'CommandFailed', MetricUnit.Count, 1);
+  await publishEvent({
+    clientId: agent.client_id,
+    type: 'command_status_changed',
+    data: { agent_id: agent.id, command_id: command.id, command_type: command.command_type, status: target },
+    now,
+  });
+  return { success: true as const, command_id: command.id, status: target };
+}

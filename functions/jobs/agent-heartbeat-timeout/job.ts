@@ -1,0 +1,39 @@
+import { agentsRepo } from '../../shared/db/agents-repo.js';
+import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
+import { publishEvent } from '../../shared/feed.js';
+import { notify } from '../../shared/notify.js';
+
+/** API.md §4.3: no heartbeat for more than 120 s → offline. */
+export const HEARTBEAT_TIMEOUT_SECONDS = 120;
+
+/**
+ * Online agents whose last heartbeat is older than 120 s go offline, each with one notification.
+ * Reads the sparse heartbeat index (only online agents are in it), never the whole table.
+ */
+export async function timeOutStaleAgents(now: Date): Promise<JobSummary> {
+  const cutoff = new Date(now.getTime() - HEARTBEAT_TIMEOUT_SECONDS * 1000).toISOString();
+  const stale = await agentsRepo.listStale(cutoff);
+  let markedOffline = 0;
+  for (const agent of stale) {
+    // Conditioned on the heartbeat not having moved: a heartbeat that lands meanwhile wins.
+    const changed = await agentsRepo.markOfflineIfStale(agent.id, agent.last_heartbeat_at ?? '', cutoff);
+    if (!changed) continue;
+    markedOffline++;
+    await publishEvent({
+      clientId: agent.client_id,
+      type: 'agent_status_changed',
+      data: { agent_id: agent.id, from: agent.status, to: 'offline', reason: 'heartbeat_timeout' },
+      now,
+    });
+    await notify({
+      clientId: agent.client_id,
+      agentId: agent.id,
+      type: 'agent_offline',
+      severity: 'warning',
+      message: `Agent ${agent.hostname ?? agent.id} has not sent a heartbeat since ${agent.last_heartbeat_at}`,
+      dedupeKey: `agent_offline:${agent.id}:${agent.last_heartbeat_at}`,
+      now,
+    });
+  }
+  return { candidates: stale.length, marked_offline: markedOffline };
+}

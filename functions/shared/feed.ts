@@ -1,0 +1,55 @@
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { ddb, tableName } from './db/client.js';
+import { keys } from './db/keys.js';
+import { logger } from './observability.js';
+
+/** API.md §3.13 event types. */
+export type FeedEventType =
+  | 'agent_status_changed'
+  | 'instance_role_changed'
+  | 'command_status_changed'
+  | 'switch_completed'
+  | 'emergency_event'
+  | 'notification_created';
+
+/** Feed events are retained for 24 h (API.md §3.13). */
+const FEED_TTL_SECONDS = 86_400;
+
+/** A time-ordered, unique cursor: ISO time + random suffix (sorts by time, never collides). */
+export const feedCursor = (at: Date): string => `${at.toISOString()}#${randomBytes(4).toString('hex')}`;
+
+/**
+ * Appends an event to the client's feed and to the admin feed (one BatchWrite). The feed is a
+ * convenience for dashboards: a failure to publish is logged and never fails the business write
+ * that already happened.
+ */
+export async function publishEvent(input: {
+  clientId: string | null;
+  type: FeedEventType;
+  data: Record<string, unknown>;
+  now: Date;
+}): Promise<void> {
+  const cursor = feedCursor(input.now);
+  const body = {
+    id: cursor,
+    type: input.type,
+    client_id: input.clientId,
+    data: input.data,
+    created_at: input.now.toISOString(),
+    entity: 'feed-event',
+    ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
+  };
+  const targets = input.clientId ? [input.clientId, null] : [null];
+  try {
+    await ddb.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [tableName()]: targets.map((cid) => ({ PutRequest: { Item: { ...keys.feedEvent(cid, cursor), ...body } } })),
+        },
+      }),
+    );
+  } catch (err) {
+    logger.warn('could not publish feed event', { type: input.type, error: err as Error });
+  }
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+
+/** Repository root: entries, the lock file and package.json are resolved from here, not from the cwd. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')).version;
+
+/** The newest Node.js runtime aws-cdk-lib 2.276 knows (cdk-nag L1 compares against `Runtime.ALL`). */
+export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+
+/** API.md §1.1: HTTP Lambdas time out at 25 s or less, because the v4 agent gives up at 30 s. */
+export const HTTP_TIMEOUT = Duration.seconds(25);
+
+/** Powertools metrics namespace shared by every function. */
+export const METRICS_NAMESPACE = 'SpotOptimizer';
+
+// esbuild's ESM output has no `require`; CJS dependencies that call it need one made from import.meta.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __appCreateRequire } from 'node:module';" +
+  'const require = __appCreateRequire(import.meta.url);';
+
+export interface AppFunctionProps {
+  /** Handler file relative to the repository root, e.g. `functions/agents/handler.ts` (export `handler`). */
+  readonly entry: string;
+  /** `POWERTOOLS_SERVICE_NAME`: the `service` of every log line and metric. */
+  readonly serviceName: string;
+  readonly logRetention: RetentionDays;
+  readonly description?: string;
+  /** @default HTTP_TIMEOUT (25 s) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The project's one Lambda shape: Node (newest runtime) on ARM64, an ESM bundle built by the local
+ * esbuild with source maps, X-Ray tracing, its own log group with a retention, and the Powertools
+ * environment. Table and secret access go through `bindTable` / `bindSecret`, which grant and set the
+ * environment variable the code reads together, so neither can be forgotten.
+ */
+export class AppFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    // The log group is a sibling (created before super), so it keeps a stable logical id of its own.
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
+    super(scope, id, {
+      entry: `${REPO_ROOT}${props.entry}`,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      runtime: NODE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? HTTP_TIMEOUT,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      ...(props.description ? { description: props.description } : {}),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        APP_VERSION: scope.node.tryGetContext('appVersion') ?? PACKAGE_VERSION,
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Stack traces need file:line, not the sources themselves: keeps the zip small.
+        sourcesContent: false,
+        // Ship the SDK version the tests ran against instead of whatever the runtime bundles.
+        bundleAwsSDK: true,
+      },
+    });
+
+    const role = this.role;
+    if (role) {
+      Validations.of(role).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason:
+            'The AWS-managed basic execution role only lets the function write its own CloudWatch logs.',
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions, so tracing needs *.',
+        },
+      );
+    }
+  }
+
+  /** Grants table access and sets `TABLE_NAME` (functions/shared/config.ts) in one step. */
+  bindTable(table: ITable, mode: 'read' | 'readWrite'): this {
+    if (mode === 'read') table.grantReadData(this);
+    else table.grantReadWriteData(this);
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    const cfnTable = table.node.defaultChild as CfnElement | undefined;
+    if (cfnTable && this.role) {
+      const tableId = Stack.of(table).getLogicalId(cfnTable);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason: "grant*Data covers the table's own GSIs (index/*), which every repository queries.",
+      });
+    }
+    return this;
+  }
+
+  /** Grants read of the admin token secret and sets `ADMIN_TOKEN_SECRET_ARN` in one step. */
+  bindSecret(secret: ISecret): this {
+    secret.grantRead(this);
+    this.addEnvironment('ADMIN_TOKEN_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+}

@@ -1,0 +1,154 @@
+import { Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ROUTES_BY_GROUP } from '../../functions/route-table.js';
+import { GROUPS } from '../../functions/shared/http/route.js';
+import type { GroupName } from '../../functions/shared/http/route.js';
+import { AppFunction } from './app-function.js';
+
+/** The OpenAPI document route: served by its own Lambda, outside the route table it describes. */
+export const OPENAPI_ROUTE = { method: 'GET', path: '/openapi.json' } as const;
+
+/** Groups that only read the table (health runs one DynamoDB read). */
+const READ_ONLY_GROUPS: ReadonlySet<GroupName> = new Set(['health']);
+
+export interface ControlPlaneApiProps {
+  readonly table: ITable;
+  readonly adminSecret: ISecret;
+  /** Stage throttling (API.md §1.1: 2,000 rps, burst 4,000 by default; then 429). */
+  readonly throttle: { readonly rate: number; readonly burst: number };
+  readonly logRetention: RetentionDays;
+}
+
+const pascal = (name: string): string =>
+  name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+
+/**
+ * The HTTP API: one Lambda per endpoint group, one route per route-table entry (no path is written
+ * here), the `$default` stage only (API.md §1.1: the agent drops any stage prefix), stage throttling
+ * and JSON access logs. No gateway authorizer: auth runs in the Lambda middleware so that register
+ * can take its client token from the body.
+ */
+export class ControlPlaneApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly groupFunctions: Record<GroupName, AppFunction>;
+  readonly openApiFunction: AppFunction;
+  /** Base URL of the `$default` stage, ending in `/`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
+    super(scope, id);
+    const { rate, burst } = props.throttle;
+    if (!(Number.isInteger(rate) && rate > 0 && Number.isInteger(burst) && burst >= rate)) {
+      throw new Error(`invalid throttle ${rate}/${burst}: positive integers with burst >= rate expected`);
+    }
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Spot Optimizer control plane HTTP API',
+      // The default stage has no throttle or access-log options: the stage is added below instead.
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: rate, burstLimit: burst },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationStatus: '$context.integrationStatus',
+            integrationError: '$context.integrationErrorMessage',
+            error: '$context.error.message',
+          }),
+        ),
+      },
+    });
+    this.url = this.stage.url;
+
+    const functions: Partial<Record<GroupName, AppFunction>> = {};
+    for (const group of GROUPS) {
+      const routes = Object.values(ROUTES_BY_GROUP[group]);
+      const fn = new AppFunction(this, `${pascal(group)}Function`, {
+        entry: `functions/${group}/handler.ts`,
+        serviceName: group,
+        description: `HTTP routes of the ${group} group`,
+        logRetention: props.logRetention,
+      });
+      fn.bindTable(props.table, READ_ONLY_GROUPS.has(group) ? 'read' : 'readWrite');
+      // Only groups with an authenticated route need the admin token (health and `GET /` do not).
+      if (routes.some((route) => route.auth !== 'none')) fn.bindSecret(props.adminSecret);
+
+      const integration = this.integrationFor(group, fn);
+      for (const route of routes) {
+        if (route.group !== group) {
+          throw new Error(
+            `route ${route.operationId} declares group ${route.group} but is listed under ${group}`,
+          );
+        }
+        this.addRoute(route.operationId, route.method, route.path, integration);
+      }
+      functions[group] = fn;
+    }
+    this.groupFunctions = functions as Record<GroupName, AppFunction>;
+
+    this.openApiFunction = new AppFunction(this, 'OpenApiFunction', {
+      entry: 'functions/openapi/handler.ts',
+      serviceName: 'openapi',
+      description: 'Serves the OpenAPI document generated from the route table',
+      logRetention: props.logRetention,
+    });
+    this.addRoute(
+      'getOpenApiDocument',
+      OPENAPI_ROUTE.method,
+      OPENAPI_ROUTE.path,
+      this.integrationFor('openapi', this.openApiFunction),
+    );
+
+    // Routes are children of the L2 api, so this covers every route and nothing else.
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Auth runs in the Lambda middleware by design (API.md §1.1): register reads its client token from the body.',
+    });
+  }
+
+  private integrationFor(name: string, fn: AppFunction): HttpLambdaIntegration {
+    // One invoke permission per function (not per route) keeps the resource policy small.
+    return new HttpLambdaIntegration(`${pascal(name)}Integration`, fn, { scopePermissionToRoute: false });
+  }
+
+  private addRoute(id: string, method: string, path: string, integration: HttpLambdaIntegration): void {
+    new HttpRoute(this.api, id, {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.with(path, HttpMethod[method as keyof typeof HttpMethod]),
+      integration,
+    });
+  }
+}

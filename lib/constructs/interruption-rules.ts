@@ -1,0 +1,131 @@
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { CfnEventBusPolicy, EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AppFunction, HTTP_TIMEOUT } from './app-function.js';
+
+/** Delivery policy for every EC2 signal (API.md §5: 2 retries, then the DLQ). */
+export const EVENT_RETRY_ATTEMPTS = 2;
+export const EVENT_MAX_AGE = Duration.hours(1);
+
+/**
+ * The rule patterns (EC2-SIGNALS.md §6, node-termination-handler's set), one rule per signal so
+ * each has its own invocation and failure metrics.
+ */
+export const EC2_EVENT_PATTERNS = {
+  SpotInterruptionRule: { source: ['aws.ec2'], detailType: ['EC2 Spot Instance Interruption Warning'] },
+  RebalanceRecommendationRule: { source: ['aws.ec2'], detailType: ['EC2 Instance Rebalance Recommendation'] },
+  // API.md §5 acts on these four states only; pending/stopping would be invocations that do nothing.
+  StateChangeRule: {
+    source: ['aws.ec2'],
+    detailType: ['EC2 Instance State-change Notification'],
+    detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
+  },
+  HealthScheduledChangeRule: {
+    source: ['aws.health'],
+    detailType: ['AWS Health Event'],
+    detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
+  },
+} as const satisfies Record<string, EventPattern>;
+
+export interface InterruptionRulesProps {
+  readonly table: ITable;
+  readonly logRetention: RetentionDays;
+  /** Other accounts allowed to forward their `aws.ec2` events to this account's default bus. */
+  readonly allowedEventAccounts?: readonly string[];
+}
+
+/**
+ * EC2 spot signals on the default event bus → the `ec2-events` Lambda, with retries and one SQS
+ * dead-letter queue for both failure paths (EventBridge could not deliver; the function kept failing).
+ */
+export class InterruptionRules extends Construct {
+  readonly consumer: AppFunction;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: InterruptionRulesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      // SQS-managed SSE: EventBridge cannot use the AWS-managed aws/sqs KMS key (EC2-SIGNALS.md §6).
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EC2 event rules and their consumer.',
+    });
+
+    this.consumer = new AppFunction(this, 'ConsumerFunction', {
+      entry: 'functions/ec2-events/handler.ts',
+      serviceName: 'ec2-events',
+      description: 'EC2 spot interruption, rebalance, state-change and Health scheduled-change events',
+      timeout: HTTP_TIMEOUT,
+      logRetention: props.logRetention,
+      environment: {
+        EVENTS_DLQ_URL: this.deadLetterQueue.queueUrl,
+        STACK_ACCOUNT: stack.account,
+      },
+    });
+    this.consumer.bindTable(props.table, 'readWrite');
+    // EventBridge invokes asynchronously: its retry policy covers delivery, this one covers handler errors.
+    this.consumer.configureAsyncInvoke({
+      retryAttempts: EVENT_RETRY_ATTEMPTS,
+      maxEventAge: EVENT_MAX_AGE,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+
+    const target = new LambdaFunction(this.consumer, {
+      retryAttempts: EVENT_RETRY_ATTEMPTS,
+      maxEventAge: EVENT_MAX_AGE,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    for (const [ruleId, eventPattern] of Object.entries(EC2_EVENT_PATTERNS)) {
+      new Rule(this, ruleId, {
+        description: `${eventPattern.detailType[0]} → ec2-events`,
+        eventPattern: structuredClone(eventPattern) as EventPattern,
+        targets: [target],
+      });
+    }
+
+    const accounts = [...new Set(props.allowedEventAccounts ?? [])].filter(
+      (account) => account !== stack.account,
+    );
+    if (accounts.length > 0) {
+      const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+      for (const account of accounts) {
+        if (!/^\d{12}$/.test(account))
+          throw new Error(`allowedEventAccounts: "${account}" is not an account id`);
+        const policy = new CfnEventBusPolicy(this, `ForwardFrom${account}`, {
+          // Unique per stack and account; the default bus is shared by everything in the account.
+          statementId: 'placeholder',
+          eventBusName: bus.eventBusName,
+          statement: {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${stack.partition}:iam::${account}:root` },
+            Action: 'events:PutEvents',
+            Resource: bus.eventBusArn,
+            // Only forwarded EC2 events: the consumer acts on nothing else from another account.
+            Condition: { StringEquals: { 'events:source': 'aws.ec2' } },
+          },
+        });
+        policy.statementId = Names.uniqueResourceName(policy, { maxLength: 64 });
+      }
+    }
+  }
+
+  /**
+   * Lets `fn` read the DLQ's depth (system-health) and sets `EVENTS_DLQ_URL`, in one step.
+   */
+  bindDlqDepthReader(fn: AppFunction): void {
+    this.deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
+    fn.addEnvironment('EVENTS_DLQ_URL', this.deadLetterQueue.queueUrl);
+  }
+}

@@ -1,0 +1,381 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOBS } from '../../functions/jobs/job-table.js';
+import { ROUTE_TABLE, ROUTES_BY_GROUP } from '../../functions/route-table.js';
+import { TABLE_SCHEMA } from '../../functions/shared/db/table-schema.js';
+import { GROUPS, routeKey } from '../../functions/shared/http/route.js';
+import { AppStack } from '../../lib/app-stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+type Json = any;
+
+const ACCOUNT = '123456789012';
+const OTHER_ACCOUNTS = ['111111111111', '222222222222'];
+
+let outdir: string;
+let synthError: unknown;
+let template: Template;
+let resources: Record<string, Json>;
+
+/** The newest `nodejsNN.x` aws-cdk-lib knows, computed independently of the code under test. */
+const newestNodeRuntime = Runtime.ALL.filter(
+  (rt) => rt.family === RuntimeFamily.NODEJS && /^nodejs\d+\.x$/.test(rt.name),
+)
+  .map((rt) => rt.name)
+  .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+  .at(-1);
+
+const ofType = (type: string): [string, Json][] =>
+  Object.entries(resources).filter(([, r]) => r.Type === type);
+
+/** Lambda functions keyed by POWERTOOLS_SERVICE_NAME (each function's service is unique). */
+const functionsByService = (): Map<string, { id: string; props: Json }> => {
+  const map = new Map<string, { id: string; props: Json }>();
+  for (const [id, r] of ofType('AWS::Lambda::Function')) {
+    const service = r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME;
+    expect(map.has(service), `duplicate service ${service}`).toBe(false);
+    map.set(service, { id, props: r.Properties });
+  }
+  return map;
+};
+
+const fn = (service: string): { id: string; props: Json } => {
+  const found = functionsByService().get(service);
+  if (!found) throw new Error(`no function with POWERTOOLS_SERVICE_NAME=${service}`);
+  return found;
+};
+
+/** Logical id of the function a `Fn::GetAtt [id, 'Arn']` points at. */
+const getAttId = (value: Json): string => {
+  expect(value?.['Fn::GetAtt']?.[1]).toBe('Arn');
+  return value['Fn::GetAtt'][0];
+};
+
+/** All policy statements attached to a function's role. */
+const statementsOf = (functionId: string): Json[] => {
+  const roleId = resources[functionId].Properties.Role['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+};
+const actionsOf = (functionId: string): string[] =>
+  statementsOf(functionId).flatMap((s) => [s.Action].flat());
+
+const tableId = (): string => ofType('AWS::DynamoDB::Table')[0]![0];
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'infra-test-'));
+  // Bundling skipped: template tests need neither esbuild runs nor assets.
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new AppStack(app, 'TestStack', {
+    env: { account: ACCOUNT, region: 'us-east-1' },
+    allowedEventAccounts: [...OTHER_ACCOUNTS, ACCOUNT],
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch (error) {
+    // cdk-nag violations throw after the assembly is written: the template tests still run.
+    synthError = error;
+  }
+  template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${stack.templateFile}`), 'utf8')));
+  resources = template.toJSON().Resources;
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('synthesises with no unacknowledged finding', () => {
+    // Shows the whole report (rule, construct path) when a finding is not acknowledged.
+    expect(synthError === undefined ? undefined : String(synthError)).toBeUndefined();
+    const reportFile = join(outdir, 'validation-report.json');
+    if (existsSync(reportFile)) {
+      const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      const violations = report.pluginReports.flatMap((plugin: Json) =>
+        plugin.violations.map(
+          (v: Json) => `${v.ruleName} @ ${v.violatingConstructs.map((c: Json) => c.constructPath)}`,
+        ),
+      );
+      expect(violations).toEqual([]);
+    }
+  });
+});
+
+describe('table', () => {
+  it('is the one table built from TABLE_SCHEMA', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const table = resources[tableId()];
+    const p = table.Properties;
+    expect(p.KeySchema).toEqual([
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ]);
+    expect(p.GlobalSecondaryIndexes).toHaveLength(3);
+    expect(
+      p.GlobalSecondaryIndexes.map((gsi: Json) => ({
+        name: gsi.IndexName,
+        keys: gsi.KeySchema,
+        projection: gsi.Projection.ProjectionType,
+      })),
+    ).toEqual(
+      TABLE_SCHEMA.globalIndexes.map((gsi) => ({
+        name: gsi.indexName,
+        keys: [
+          { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+          { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+        ],
+        projection: 'ALL',
+      })),
+    );
+    for (const attribute of p.AttributeDefinitions) expect(attribute.AttributeType).toBe('S');
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.DeletionProtectionEnabled).toBe(true);
+    // SSEEnabled without a key id: the AWS-managed aws/dynamodb KMS key.
+    expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(p.TableName).toBeUndefined();
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('HTTP API', () => {
+  it('has exactly one route per route-table entry, plus GET /openapi.json', () => {
+    const keys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    const expected = [...ROUTE_TABLE.map(routeKey), 'GET /openapi.json'];
+    expect(new Set(expected).size).toBe(expected.length);
+    expect([...keys].sort()).toEqual([...expected].sort());
+  });
+
+  it("sends every route to its group's Lambda, with no gateway authorizer", () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    const serviceOfFunction = new Map([...functionsByService()].map(([service, f]) => [f.id, service]));
+    const groupOfKey = new Map<string, string>(ROUTE_TABLE.map((r) => [routeKey(r), r.group]));
+    groupOfKey.set('GET /openapi.json', 'openapi');
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+      const p = route.Properties;
+      expect(p.AuthorizationType ?? 'NONE').toBe('NONE');
+      const integrationId = p.Target['Fn::Join'][1][1].Ref;
+      const integration = resources[integrationId].Properties;
+      expect(integration.IntegrationType).toBe('AWS_PROXY');
+      expect(integration.PayloadFormatVersion).toBe('2.0');
+      expect(serviceOfFunction.get(getAttId(integration.IntegrationUri))).toBe(groupOfKey.get(p.RouteKey));
+    }
+  });
+
+  it('deploys the $default stage only, throttled and access-logged', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const p = stages[0]![1].Properties;
+    expect(p.StageName).toBe('$default');
+    expect(p.AutoDeploy).toBe(true);
+    expect(p.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThanOrEqual(1000);
+    expect(p.DefaultRouteSettings.ThrottlingRateLimit).toBe(2000);
+    expect(p.DefaultRouteSettings.ThrottlingBurstLimit).toBe(4000);
+    expect(resources[getAttId(p.AccessLogSettings.DestinationArn)].Type).toBe('AWS::Logs::LogGroup');
+    const format = JSON.parse(p.AccessLogSettings.Format);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+      integrationLatency: '$context.integrationLatency',
+    });
+  });
+});
+
+describe('functions', () => {
+  const httpServices = [...GROUPS, 'openapi'];
+
+  it('has one per group, the OpenAPI doc, the EC2 consumer and one per job', () => {
+    const services = [...functionsByService().keys()].sort();
+    expect(services).toEqual([...httpServices, 'ec2-events', ...JOBS.map((job) => job.name)].sort());
+  });
+
+  it('runs every function on ARM64 and the newest Node runtime, ESM, traced, with a log group', () => {
+    expect(newestNodeRuntime).toBeDefined();
+    for (const [service, { props }] of functionsByService()) {
+      expect(props.Architectures, service).toEqual(['arm64']);
+      expect(props.Runtime, service).toBe(newestNodeRuntime);
+      expect(props.Handler, service).toBe('index.handler');
+      expect(props.TracingConfig, service).toEqual({ Mode: 'Active' });
+      expect(props.MemorySize, service).toBe(512);
+      expect(props.FunctionName, service).toBeUndefined();
+      expect(resources[props.LoggingConfig.LogGroup.Ref].Properties.RetentionInDays, service).toBe(30);
+      expect(props.Environment.Variables, service).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: 'SpotOptimizer',
+        NODE_OPTIONS: '--enable-source-maps',
+        APP_VERSION: expect.any(String),
+      });
+    }
+  });
+
+  it('keeps HTTP (and EC2 event) Lambdas within 25 s; jobs get 5 min', () => {
+    for (const service of [...httpServices, 'ec2-events'])
+      expect(fn(service).props.Timeout, service).toBeLessThanOrEqual(25);
+    for (const job of JOBS) expect(fn(job.name).props.Timeout, job.name).toBe(300);
+  });
+
+  it('binds the table and the admin secret by what each group needs', () => {
+    const table = tableId();
+    for (const group of GROUPS) {
+      const { id, props } = fn(group);
+      const env = props.Environment.Variables;
+      expect(env.TABLE_NAME, group).toEqual({ Ref: table });
+      const authenticates = Object.values(ROUTES_BY_GROUP[group]).some((r) => r.auth !== 'none');
+      if (authenticates) {
+        expect(env.ADMIN_TOKEN_SECRET_ARN, group).toEqual({ Ref: expect.stringMatching(/^AdminToken/) });
+        expect(actionsOf(id), group).toContain('secretsmanager:GetSecretValue');
+      } else {
+        expect(env.ADMIN_TOKEN_SECRET_ARN, group).toBeUndefined();
+      }
+      const actions = actionsOf(id);
+      expect(actions, group).toContain('dynamodb:Query');
+      expect(actions.includes('dynamodb:PutItem'), group).toBe(group !== 'health');
+    }
+    const openapi = fn('openapi');
+    expect(openapi.props.Environment.Variables.TABLE_NAME).toBeUndefined();
+    expect(openapi.props.Environment.Variables.ADMIN_TOKEN_SECRET_ARN).toBeUndefined();
+    expect(
+      actionsOf(openapi.id).some((a) => a.startsWith('dynamodb:') || a.startsWith('secretsmanager:')),
+    ).toBe(false);
+  });
+
+  it('generates the admin token secret (48 characters, no punctuation)', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]![1].Properties.GenerateSecretString).toMatchObject({
+      ExcludePunctuation: true,
+      PasswordLength: 48,
+    });
+    expect(secrets[0]![1].Properties.Name).toBeUndefined();
+  });
+});
+
+describe('EC2 event rules', () => {
+  const expectedPatterns = [
+    { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+    { source: ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] },
+    {
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
+    },
+    {
+      source: ['aws.health'],
+      'detail-type': ['AWS Health Event'],
+      detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
+    },
+  ];
+
+  const dlqId = (): string => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(1);
+    return queues[0]![0];
+  };
+
+  it('has the four rules on the default bus with exact patterns, to ec2-events with retries and the DLQ', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules.map(([, r]) => r.Properties.EventPattern)).toEqual(expect.arrayContaining(expectedPatterns));
+    expect(rules).toHaveLength(4);
+    const consumer = fn('ec2-events').id;
+    for (const [id, rule] of rules) {
+      expect(rule.Properties.EventBusName, id).toBeUndefined();
+      expect(rule.Properties.State ?? 'ENABLED', id).toBe('ENABLED');
+      expect(rule.Properties.Targets, id).toHaveLength(1);
+      const target = rule.Properties.Targets[0];
+      expect(getAttId(target.Arn)).toBe(consumer);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+      expect(getAttId(target.DeadLetterConfig.Arn)).toBe(dlqId());
+    }
+  });
+
+  it('sends handler failures to the same DLQ after 2 retries', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    const p = configs[0]![1].Properties;
+    expect(p.FunctionName).toEqual({ Ref: fn('ec2-events').id });
+    expect(p.MaximumRetryAttempts).toBe(2);
+    expect(p.MaximumEventAgeInSeconds).toBe(3600);
+    expect(getAttId(p.DestinationConfig.OnFailure.Destination)).toBe(dlqId());
+  });
+
+  it('encrypts the DLQ and denies non-TLS access', () => {
+    const queue = resources[dlqId()].Properties;
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    const policies = ofType('AWS::SQS::QueuePolicy');
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it('gives the consumer its env and the admin function DLQ-depth access', () => {
+    const consumerEnv = fn('ec2-events').props.Environment.Variables;
+    expect(consumerEnv.EVENTS_DLQ_URL).toEqual({ Ref: dlqId() });
+    expect(consumerEnv.STACK_ACCOUNT).toBe(ACCOUNT);
+    expect(consumerEnv.TABLE_NAME).toEqual({ Ref: tableId() });
+    const admin = fn('admin');
+    expect(admin.props.Environment.Variables.EVENTS_DLQ_URL).toEqual({ Ref: dlqId() });
+    expect(statementsOf(admin.id)).toContainEqual(
+      expect.objectContaining({
+        Action: 'sqs:GetQueueAttributes',
+        Resource: { 'Fn::GetAtt': [dlqId(), 'Arn'] },
+      }),
+    );
+  });
+
+  it('adds a default-bus policy per other allowed account, for aws.ec2 only', () => {
+    const policies = ofType('AWS::Events::EventBusPolicy').map(([, p]) => p.Properties);
+    expect(policies).toHaveLength(OTHER_ACCOUNTS.length);
+    const ids = new Set(policies.map((p) => p.StatementId));
+    expect(ids.size).toBe(OTHER_ACCOUNTS.length);
+    for (const p of policies) {
+      expect(p.EventBusName).toBe('default');
+      expect(p.StatementId.length).toBeLessThanOrEqual(64);
+      expect(p.Statement).toMatchObject({
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Condition: { StringEquals: { 'events:source': 'aws.ec2' } },
+      });
+    }
+    const principals = policies.map((p) => JSON.stringify(p.Statement.Principal)).join();
+    for (const account of OTHER_ACCOUNTS) expect(principals).toContain(account);
+    expect(principals).not.toContain(ACCOUNT);
+  });
+});
+
+describe('schedules', () => {
+  it('has one EventBridge Scheduler schedule per job with the job-table expression', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+    expect(schedules).toHaveLength(JOBS.length);
+    for (const job of JOBS) {
+      const target = fn(job.name).id;
+      const matching = schedules.filter((s) => getAttId(s.Target.Arn) === target);
+      expect(matching, job.name).toHaveLength(1);
+      expect(matching[0].ScheduleExpression, job.name).toBe(job.schedule);
+      expect(matching[0].State ?? 'ENABLED', job.name).toBe('ENABLED');
+      expect(matching[0].Name, job.name).toBeUndefined();
+      expect(fn(job.name).props.Environment.Variables.TABLE_NAME).toEqual({ Ref: tableId() });
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('exports ApiUrl, AdminTokenSecretArn and TableName', () => {
+    const outputs = template.toJSON().Outputs;
+    expect(Object.keys(outputs).sort()).toEqual(['AdminTokenSecretArn', 'ApiUrl', 'TableName']);
+    expect(outputs.TableName.Value).toEqual({ Ref: tableId() });
+    expect(outputs.AdminTokenSecretArn.Value).toEqual({ Ref: expect.stringMatching(/^AdminToken/) });
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('execute-api');
+  });
+});
