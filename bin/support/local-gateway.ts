@@ -507,6 +507,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** API Gateway terminates the client connection: connection-level headers never reach Lambda. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const withoutHopByHop = (headers: NodeJS.Dict<string[]>): NodeJS.Dict<string[]> =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+
 function writeResponse(res: ServerResponse, response: HttpResponse, requestId: string): void {
   const headers: Record<string, string | string[]> = { ...response.headers, 'apigw-requestid': requestId };
   if (response.cookies.length > 0) headers['set-cookie'] = response.cookies;
@@ -667,7 +672,7 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       method,
       rawPath,
       rawQueryString,
-      headers: req.headersDistinct,
+      headers: withoutHopByHop(req.headersDistinct),
       body,
       sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       protocol: `HTTP/${req.httpVersion}`,

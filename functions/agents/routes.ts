@@ -119,7 +119,11 @@ const configUpdateResponse = obj({
   agent_id: z.string(),
   config: agentConfigSchema,
   version: z.number().int(),
-  side_effects: obj({ replicas_terminated: count, replica_requested: z.boolean(), commands_cancelled: count }),
+  side_effects: obj({
+    replicas_terminated: count,
+    replica_requested: z.boolean(),
+    commands_cancelled: count,
+  }),
 });
 
 const updateAgentConfig = defineRoute({
@@ -204,7 +208,8 @@ export const agentsRoutes = {
     path: '/api/agents/{aid}/termination',
     group: 'agents',
     auth: 'agent-client',
-    summary: 'The agent announces it is leaving (sets it offline; a PRIMARY is treated like an EC2 termination)',
+    summary:
+      'The agent announces it is leaving (sets it offline; a PRIMARY is treated like an EC2 termination)',
     params: aidParams,
     body: z.object({
       reason: z.string().max(1000).optional(),

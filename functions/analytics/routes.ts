@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { count, optionalNextToken, switchSchema, triggerType } from '../shared/http/resource-schemas.js';
+import { count, switchSchema, triggerType } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute } from '../shared/http/route.js';
 import {
   cidParams,
@@ -57,7 +57,10 @@ export const analyticsRoutes = {
     }),
   }),
   getSwitchHistory,
-  listSwitches: aliasRoute(getSwitchHistory, { operationId: 'listSwitches', path: '/api/client/{cid}/switches' }),
+  listSwitches: aliasRoute(getSwitchHistory, {
+    operationId: 'listSwitches',
+    path: '/api/client/{cid}/switches',
+  }),
   getDashboardCharts: defineRoute({
     operationId: 'getDashboardCharts',
     method: 'GET',

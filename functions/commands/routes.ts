@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { commandSchema, commandStatus, pendingCommandSchema } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
-import { aidParams, iidParams, mode, obj, poolId, uuid, version, wireSuccess } from '../shared/http/schemas.js';
+import {
+  aidParams,
+  iidParams,
+  mode,
+  obj,
+  poolId,
+  uuid,
+  version,
+  wireSuccess,
+} from '../shared/http/schemas.js';
 
 /** API.md §3.5: 4 routes. */
 export const commandsRoutes = {

@@ -75,7 +75,9 @@ export const decisionsRoutes = {
         .object({
           on_demand_price: money.nullable(),
           current_spot_price: money.nullable(),
-          spot_pools: z.array(z.object({ pool_id: poolId, az: z.string().min(1).max(32), price: money })).max(100),
+          spot_pools: z
+            .array(z.object({ pool_id: poolId, az: z.string().min(1).max(32), price: money }))
+            .max(100),
         })
         .optional(),
     }),

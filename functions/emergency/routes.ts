@@ -8,7 +8,15 @@ import {
   replicaType,
 } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute, type RouteDef } from '../shared/http/route.js';
-import { aidParams, instanceId, isoTimestamp, nullable, obj, poolId, wireSuccess } from '../shared/http/schemas.js';
+import {
+  aidParams,
+  instanceId,
+  isoTimestamp,
+  nullable,
+  obj,
+  poolId,
+  wireSuccess,
+} from '../shared/http/schemas.js';
 
 const nstr = nullable(z.string());
 const nnum = nullable(z.number());
@@ -31,7 +39,8 @@ const createEmergencyReplicaBody = z
   })
   .superRefine((b, ctx) => {
     if (b.parent_instance_id) {
-      if (!b.pool_id) ctx.addIssue({ code: 'custom', path: ['pool_id'], message: 'required with parent_instance_id' });
+      if (!b.pool_id)
+        ctx.addIssue({ code: 'custom', path: ['pool_id'], message: 'required with parent_instance_id' });
     } else if (!b.signal_type) {
       ctx.addIssue({ code: 'custom', path: ['signal_type'], message: 'required' });
     }
@@ -60,7 +69,10 @@ const rebalanceBody = z
     detected_at: isoTimestamp.nullish(),
     notice_time: isoTimestamp.nullish(),
   })
-  .transform(({ notice_time, detected_at, ...rest }) => ({ ...rest, detected_at: detected_at ?? notice_time ?? null }));
+  .transform(({ notice_time, detected_at, ...rest }) => ({
+    ...rest,
+    detected_at: detected_at ?? notice_time ?? null,
+  }));
 
 const terminationImminent = defineRoute({
   operationId: 'terminationImminent',
@@ -111,7 +123,10 @@ const rebalanceRecommendation = defineRoute({
 });
 
 /** An alias keeps its canonical's schemas, but only the canonical path is frozen by the v4 agent. */
-const nonWireAlias = (canonical: RouteDef, alias: { operationId: string; path: string }): RouteDef & { aliasOf: string } => ({
+const nonWireAlias = (
+  canonical: RouteDef,
+  alias: { operationId: string; path: string },
+): RouteDef & { aliasOf: string } => ({
   ...aliasRoute(canonical, alias),
   wire: false,
 });
@@ -162,7 +177,8 @@ export const emergencyRoutes = {
     path: '/api/agents/{aid}/emergency-status',
     group: 'emergency',
     auth: 'agent-client',
-    summary: 'Emergency state of an agent (rebalance_only_mode = manual replica, decision_engine_active = auto-switch)',
+    summary:
+      'Emergency state of an agent (rebalance_only_mode = manual replica, decision_engine_active = auto-switch)',
     params: aidParams,
     response: obj({
       emergency_mode_active: z.boolean(),
@@ -182,7 +198,8 @@ export const emergencyRoutes = {
     group: 'emergency',
     auth: 'agent-client',
     wire: true,
-    summary: 'ZOMBIEs older than terminate_wait_seconds not listed in the last 5 min (empty when auto-terminate is off)',
+    summary:
+      'ZOMBIEs older than terminate_wait_seconds not listed in the last 5 min (empty when auto-terminate is off)',
     params: aidParams,
     response: obj({
       instances: z.array(

@@ -181,7 +181,8 @@ export const instancesRoutes = {
     path: '/api/client/instances/{iid}/pool-volatility',
     group: 'instances',
     auth: 'client',
-    summary: 'Stability of the current pool and its alternatives; the best alternative carries recommendation: "best"',
+    summary:
+      'Stability of the current pool and its alternatives; the best alternative carries recommendation: "best"',
     params: iidParams,
     query: z.object({ window_hours: queryInt(1, 168, 24) }),
     response: obj({
@@ -197,7 +198,10 @@ export const instancesRoutes = {
     auth: 'client',
     summary: 'What-if switch, no side effects (daily = hourly × 24, monthly = hourly × 730)',
     params: iidParams,
-    body: z.object({ target_type: z.enum(['spot', 'ondemand']).default('spot'), target_pool: poolId.optional() }),
+    body: z.object({
+      target_type: z.enum(['spot', 'ondemand']).default('spot'),
+      target_pool: poolId.optional(),
+    }),
     response: obj({
       current_price: nnum,
       target_pool_id: nstr,

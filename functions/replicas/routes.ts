@@ -97,7 +97,8 @@ export const replicasRoutes = {
     path: '/api/agents/{aid}/replicas/{rid}',
     group: 'replicas',
     auth: 'agent-client',
-    summary: 'Mark a replica terminated (unconfirmed) so the agent terminates it; manual mode creates a replacement',
+    summary:
+      'Mark a replica terminated (unconfirmed) so the agent terminates it; manual mode creates a replacement',
     params: replicaParams,
     response: obj({ ...wireSuccess, message: z.string(), replica_id: z.string(), status: replicaStatus }),
   }),

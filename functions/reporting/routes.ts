@@ -31,7 +31,9 @@ const pricingReportBody = z.object({
     on_demand_price: money.nullable(),
     current_spot_price: money.nullable(),
     cheapest_pool: z.object({ pool_id: poolId, price: money }).nullable(),
-    spot_pools: z.array(z.object({ pool_id: poolId, instance_type: instanceType, az, price: money })).max(200),
+    spot_pools: z
+      .array(z.object({ pool_id: poolId, instance_type: instanceType, az, price: money }))
+      .max(200),
     collected_at: isoTimestamp,
   }),
 });
@@ -117,7 +119,11 @@ const switchReportBody = z
       old_instance: b.old_instance,
       new_instance: b.new_instance,
       snapshot: b.snapshot ?? null,
-      prices: { on_demand: prices.on_demand, old_spot: prices.old_spot ?? null, new_spot: prices.new_spot ?? null },
+      prices: {
+        on_demand: prices.on_demand,
+        old_spot: prices.old_spot ?? null,
+        new_spot: prices.new_spot ?? null,
+      },
       timing: {
         switch_initiated_at: timing.switch_initiated_at as string,
         new_instance_launched_at: timing.new_instance_launched_at as string,
@@ -194,7 +200,8 @@ export const reportingRoutes = {
     group: 'reporting',
     auth: 'agent-client',
     wire: true,
-    summary: 'Result of terminating an instance (success: TERMINATED, confirmed; failure: listed again after 5 min)',
+    summary:
+      'Result of terminating an instance (success: TERMINATED, confirmed; failure: listed again after 5 min)',
     params: aidParams,
     body: z.object({
       instance_id: instanceId,

@@ -34,24 +34,17 @@ const newestNodeRuntime = Runtime.ALL.filter(
 const ofType = (type: string): [string, Json][] =>
   Object.entries(resources).filter(([, r]) => r.Type === type);
 
-/** Lambda functions keyed by POWERTOOLS_SERVICE_NAME (each function's service is unique). */
-const functionsByService = (): Map<string, { id: string; props: Json }> => {
-  const map = new Map<string, { id: string; props: Json }>();
-  for (const [id, r] of ofType('AWS::Lambda::Function')) {
-    const service = r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME;
-    expect(map.has(service), `duplicate service ${service}`).toBe(false);
-    map.set(service, { id, props: r.Properties });
-  }
-  return map;
-};
+/** Lambda functions keyed by POWERTOOLS_SERVICE_NAME (built once; services must be unique). */
+let functions: Map<string, { id: string; props: Json }>;
+let functionCount: number;
 
 const fn = (service: string): { id: string; props: Json } => {
-  const found = functionsByService().get(service);
+  const found = functions.get(service);
   if (!found) throw new Error(`no function with POWERTOOLS_SERVICE_NAME=${service}`);
   return found;
 };
 
-/** Logical id of the function a `Fn::GetAtt [id, 'Arn']` points at. */
+/** Logical id of the resource a `Fn::GetAtt [id, 'Arn']` points at. */
 const getAttId = (value: Json): string => {
   expect(value?.['Fn::GetAtt']?.[1]).toBe('Arn');
   return value['Fn::GetAtt'][0];
@@ -86,6 +79,14 @@ beforeAll(() => {
   }
   template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${stack.templateFile}`), 'utf8')));
   resources = template.toJSON().Resources;
+  const lambdas = ofType('AWS::Lambda::Function');
+  functionCount = lambdas.length;
+  functions = new Map(
+    lambdas.map(([id, r]) => [
+      r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+      { id, props: r.Properties },
+    ]),
+  );
 }, 120_000);
 
 afterAll(() => {
@@ -158,7 +159,7 @@ describe('HTTP API', () => {
 
   it("sends every route to its group's Lambda, with no gateway authorizer", () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
-    const serviceOfFunction = new Map([...functionsByService()].map(([service, f]) => [f.id, service]));
+    const serviceOfFunction = new Map([...functions].map(([service, f]) => [f.id, service]));
     const groupOfKey = new Map<string, string>(ROUTE_TABLE.map((r) => [routeKey(r), r.group]));
     groupOfKey.set('GET /openapi.json', 'openapi');
     for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
@@ -197,13 +198,14 @@ describe('functions', () => {
   const httpServices = [...GROUPS, 'openapi'];
 
   it('has one per group, the OpenAPI doc, the EC2 consumer and one per job', () => {
-    const services = [...functionsByService().keys()].sort();
+    expect(functions.size).toBe(functionCount);
+    const services = [...functions.keys()].sort();
     expect(services).toEqual([...httpServices, 'ec2-events', ...JOBS.map((job) => job.name)].sort());
   });
 
   it('runs every function on ARM64 and the newest Node runtime, ESM, traced, with a log group', () => {
     expect(newestNodeRuntime).toBeDefined();
-    for (const [service, { props }] of functionsByService()) {
+    for (const [service, { props }] of functions) {
       expect(props.Architectures, service).toEqual(['arm64']);
       expect(props.Runtime, service).toBe(newestNodeRuntime);
       expect(props.Handler, service).toBe('index.handler');

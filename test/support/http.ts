@@ -72,7 +72,7 @@ function withQuery(path: string, query: RequestOptions['query']): string {
     (e): e is [string, string | number | boolean] => e[1] !== undefined,
   );
   if (entries.length === 0) return path;
-  const qs = new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString();
+  const qs = new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString();
   return `${path}${path.includes('?') ? '&' : '?'}${qs}`;
 }
 

@@ -37,7 +37,8 @@ import {
 
 const H = 3_600_000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const dataDir = process.env['SPOT_DATA_DIR'] ?? fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+const dataDir =
+  process.env['SPOT_DATA_DIR'] ?? fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const ondemandFile = join(dataDir, 'ondemand-prices.json');
 
 function history(az: string, rows: [hours: number, price: number][], type = 'x1.large'): PoolHistory {
@@ -189,10 +190,15 @@ describe('simulateWorkload: exact accounting on step prices', () => {
         [40, 0.35],
       ]),
     ]);
-    const r = simulateWorkload(w, engineStrategy(createDefaultEngine()), { start: 0, end: 80 * H }, {
-      ...EXACT,
-      decisionIntervalMinutes: 15,
-    });
+    const r = simulateWorkload(
+      w,
+      engineStrategy(createDefaultEngine()),
+      { start: 0, end: 80 * H },
+      {
+        ...EXACT,
+        decisionIntervalMinutes: 15,
+      },
+    );
     expect(r.switchLog.map((s) => s.to)).toEqual(['ondemand', 'x1.large.us-east-1a']);
     expect(r.switchLog[0]?.time).toBe(3 * H);
     // back once a's 24 h mean also saves 30 % (from on-demand at 1.0: mean ≤ 0.7)
@@ -201,7 +207,9 @@ describe('simulateWorkload: exact accounting on step prices', () => {
   });
 
   it('uses no future prices (same decisions with the future cut off)', async () => {
-    const pools = groupByPool(await readSpotPriceFile(join(dataDir, 'spot-prices-us-east-1-2021-04.jsonl.gz')));
+    const pools = groupByPool(
+      await readSpotPriceFile(join(dataDir, 'spot-prices-us-east-1-2021-04.jsonl.gz')),
+    );
     const { workloads } = buildWorkloads(pools, await readOnDemandPrices(ondemandFile));
     const window = replayWindow(pools.values());
     const cut = window.start + 12 * 24 * H;
@@ -225,7 +233,12 @@ describe('simulateWorkload: exact accounting on step prices', () => {
         }),
       };
       const full = simulateWorkload(w, strategy, { start: window.start, end: cut }, { recordSwitches: true });
-      const past = simulateWorkload(truncated, strategy, { start: window.start, end: cut }, { recordSwitches: true });
+      const past = simulateWorkload(
+        truncated,
+        strategy,
+        { start: window.start, end: cut },
+        { recordSwitches: true },
+      );
       expect(full.switchLog).toEqual(past.switchLog);
       expect(full.cost).toBeCloseTo(past.cost, 9);
       switches += full.switches;
@@ -302,7 +315,11 @@ async function backtestFile(name: string): Promise<Judged> {
   const started = performance.now();
   const pools = groupByPool(await readSpotPriceFile(join(dataDir, name)));
   const { workloads, skipped } = buildWorkloads(pools, await readOnDemandPrices(ondemandFile));
-  const report = runBacktest(workloads, standardStrategies(createDefaultEngine()), replayWindow(pools.values()));
+  const report = runBacktest(
+    workloads,
+    standardStrategies(createDefaultEngine()),
+    replayWindow(pools.values()),
+  );
   return { report, ms: performance.now() - started, skipped: skipped.length };
 }
 
@@ -357,7 +374,9 @@ describe.each([
 });
 
 describe('CLI', () => {
-  const run = promisify(execFile);
+  const execFileAsync = promisify(execFile);
+  // tsx is resolved from the repository, wherever vitest was started.
+  const run = (file: string, args: string[]) => execFileAsync(file, args, { cwd: repoRoot });
   const cli = ['--import', 'tsx', join(repoRoot, 'bin/backtest.ts')];
 
   it('prints exactly one JSON object on stdout with --json', async () => {
@@ -377,14 +396,21 @@ describe('CLI', () => {
       'legacy-rules',
     ]);
     for (const s of parsed.strategies) {
-      expect(Object.keys(s).sort()).toEqual(['hours_above_ondemand', 'name', 'savings_percent', 'switches_per_week']);
+      expect(Object.keys(s).sort()).toEqual([
+        'hours_above_ondemand',
+        'name',
+        'savings_percent',
+        'switches_per_week',
+      ]);
     }
     expect(stderr).toContain('[15/15]');
     expect(stderr).toContain('Skipping sa-east-1 r5.large');
   }, 30_000);
 
   it('exits non-zero with a clear message on a missing file', async () => {
-    await expect(run(process.execPath, [...cli, join(dataDir, 'no-such-file.jsonl.gz')])).rejects.toMatchObject({
+    await expect(
+      run(process.execPath, [...cli, join(dataDir, 'no-such-file.jsonl.gz')]),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('price file not found'),
     });

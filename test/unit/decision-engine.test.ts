@@ -80,9 +80,9 @@ describe('engine parameters', () => {
   it('rejects unknown keys at every level', () => {
     expect(engineParametersSchema.safeParse({ bogus: 1 }).success).toBe(false);
     expect(engineParametersSchema.safeParse({ scoring: { bogus: 1 } }).success).toBe(false);
-    expect(engineParametersSchema.safeParse({ risk_weights: { interruptions: 0.5, extra: true } }).success).toBe(
-      false,
-    );
+    expect(
+      engineParametersSchema.safeParse({ risk_weights: { interruptions: 0.5, extra: true } }).success,
+    ).toBe(false);
   });
 
   it('rejects out-of-range values', () => {
@@ -162,7 +162,9 @@ describe('decide: staying and cost-driven switches (rule 2)', () => {
     const d = engine.decide(input({ candidates: [pool('a', 0.04), dip] }));
     expect(d.decision_type).toBe('stay_spot');
     const without = createDefaultEngine({ hysteresis: { require_sustained_saving: false } });
-    expect(without.decide(input({ candidates: [pool('a', 0.04), dip] })).decision_type).toBe('switch_to_spot');
+    expect(without.decide(input({ candidates: [pool('a', 0.04), dip] })).decision_type).toBe(
+      'switch_to_spot',
+    );
   });
 
   it('hysteresis: needs more saving after recent switches', () => {
@@ -199,9 +201,15 @@ describe('decide: candidates', () => {
   const current = pool('a', 0.04);
 
   it('ignores stale prices (older than 2 h)', () => {
-    const stale = pool('b', 0.02, { price_age_seconds: undefined, priced_at: new Date(NOW - 3 * H).toISOString() });
+    const stale = pool('b', 0.02, {
+      price_age_seconds: undefined,
+      priced_at: new Date(NOW - 3 * H).toISOString(),
+    });
     expect(engine.decide(input({ candidates: [current, stale] })).decision_type).toBe('stay_spot');
-    const fresh = pool('b', 0.02, { price_age_seconds: undefined, priced_at: new Date(NOW - 1 * H).toISOString() });
+    const fresh = pool('b', 0.02, {
+      price_age_seconds: undefined,
+      priced_at: new Date(NOW - 1 * H).toISOString(),
+    });
     expect(engine.decide(input({ candidates: [current, fresh] })).decision_type).toBe('switch_to_spot');
   });
 
@@ -209,7 +217,9 @@ describe('decide: candidates', () => {
     const risky = pool('b', 0.02, { stats: { risk_score: 0.31, avg_price_24h: 0.02 } });
     expect(engine.decide(input({ candidates: [current, risky] })).decision_type).toBe('stay_spot');
     const limits = { ...input().limits, risk_threshold: 0.35 };
-    expect(engine.decide(input({ limits, candidates: [current, risky] })).decision_type).toBe('switch_to_spot');
+    expect(engine.decide(input({ limits, candidates: [current, risky] })).decision_type).toBe(
+      'switch_to_spot',
+    );
   });
 
   it('computes risk from raw statistics when no risk_score is given', () => {
@@ -273,7 +283,10 @@ describe('decide: safety exits (rule 1)', () => {
     const d = engine.decide(input({ candidates: [pool('a', 0.12)] }));
     expect(d.decision_type).toBe('switch_to_ondemand');
     const fromOd = engine.decide(
-      input({ current: { mode: 'ondemand', pool_id: null, instance_type: TYPE, since: 0 }, candidates: [pool('b', 0.11)] }),
+      input({
+        current: { mode: 'ondemand', pool_id: null, instance_type: TYPE, since: 0 },
+        candidates: [pool('b', 0.11)],
+      }),
     );
     expect(fromOd.decision_type).toBe('stay_ondemand');
   });
@@ -298,9 +311,20 @@ describe('decide: from on-demand', () => {
 
   it('uses min_savings_percent when it is higher than 30 %', () => {
     const limits = { ...input().limits, min_savings_percent: 60 };
-    expect(engine.decide(input({ current: onDemand, limits, candidates: [pool('c', 0.05)] })).decision_type).toBe(
-      'stay_ondemand',
-    );
+    expect(
+      engine.decide(input({ current: onDemand, limits, candidates: [pool('c', 0.05)] })).decision_type,
+    ).toBe('stay_ondemand');
+  });
+
+  it('never picks a pool above the 80 % ceiling, even with no saving required', () => {
+    const eager = createDefaultEngine({ thresholds: { leave_ondemand_min_savings_percent: 0 } });
+    const limits = { ...input().limits, min_savings_percent: 0 };
+    expect(
+      eager.decide(input({ current: onDemand, limits, candidates: [pool('b', 0.09)] })).decision_type,
+    ).toBe('stay_ondemand');
+    expect(
+      eager.decide(input({ current: onDemand, limits, candidates: [pool('b', 0.079)] })).decision_type,
+    ).toBe('switch_to_spot');
   });
 
   it('stays on on-demand without candidates', () => {
@@ -314,7 +338,11 @@ describe('decide: allowed', () => {
 
   it('is false for a disabled agent or an open switch, whatever the trigger', () => {
     const disabled = engine.decide(
-      input({ candidates: cheaper, trigger: 'manual', agent: { enabled: false, auto_switch_enabled: true, switch_open: false } }),
+      input({
+        candidates: cheaper,
+        trigger: 'manual',
+        agent: { enabled: false, auto_switch_enabled: true, switch_open: false },
+      }),
     );
     expect(disabled.allowed).toBe(false);
     expect(disabled.reason).toContain('disabled');
@@ -356,7 +384,9 @@ describe('decide: allowed', () => {
     const d = engine.decide(input({ current, candidates: [pool('a', 0.12), pool('b', 0.03)] }));
     expect(d).toMatchObject({ decision_type: 'switch_to_spot', allowed: true });
     const strict = createDefaultEngine({ safety: { urgent_exit_bypasses_limits: false } });
-    expect(strict.decide(input({ current, candidates: [pool('a', 0.12), pool('b', 0.03)] })).allowed).toBe(false);
+    expect(strict.decide(input({ current, candidates: [pool('a', 0.12), pool('b', 0.03)] })).allowed).toBe(
+      false,
+    );
   });
 
   it('drives willAutoExecute together with auto_switch_enabled', () => {
@@ -417,9 +447,16 @@ describe('decide: invariants (property-based)', () => {
             }),
           );
           const current = onSpot
-            ? { mode: 'spot' as const, pool_id: `${TYPE}.us-east-1a`, instance_type: TYPE, since: NOW - 5 * H }
+            ? {
+                mode: 'spot' as const,
+                pool_id: `${TYPE}.us-east-1a`,
+                instance_type: TYPE,
+                since: NOW - 5 * H,
+              }
             : { mode: 'ondemand' as const, pool_id: null, instance_type: TYPE, since: NOW - 5 * H };
-          const d = engine.decide(input({ current, candidates, trigger: trigger as DecisionInput['trigger'] }));
+          const d = engine.decide(
+            input({ current, candidates, trigger: trigger as DecisionInput['trigger'] }),
+          );
           expect(d.confidence).toBeGreaterThanOrEqual(0);
           expect(d.confidence).toBeLessThanOrEqual(1);
           expect(d.risk_score).toBeGreaterThanOrEqual(0);
@@ -437,7 +474,9 @@ describe('decide: invariants (property-based)', () => {
             expect(d.recommended_pool_id).toBeNull();
           }
           if (d.recommended_action === 'switch') {
-            expect(d.decision_type === 'switch_to_spot' || d.decision_type === 'switch_to_ondemand').toBe(true);
+            expect(d.decision_type === 'switch_to_spot' || d.decision_type === 'switch_to_ondemand').toBe(
+              true,
+            );
             if (onSpot && d.recommended_mode === 'spot') {
               expect(d.recommended_pool_id).not.toBe(`${TYPE}.us-east-1a`);
             }

@@ -8,6 +8,7 @@ import {
   p50,
   p95,
   percentile,
+  poolPriceStatsAt,
   poolRiskScore,
   stddev,
   timeWeightedStats,
@@ -23,9 +24,15 @@ describe('poolRiskScore (§4.6)', () => {
 
   it('weights each term as the formula says', () => {
     // 0.5·15/30 + 0.3·0.1/0.2 + 0.2·(0.75−0.5)/0.5 = 0.25 + 0.15 + 0.1
-    expect(poolRiskScore({ interruptions_30d: 15, cv_24h: 0.1, spot: 0.75, on_demand: 1 })).toBeCloseTo(0.5, 12);
+    expect(poolRiskScore({ interruptions_30d: 15, cv_24h: 0.1, spot: 0.75, on_demand: 1 })).toBeCloseTo(
+      0.5,
+      12,
+    );
     expect(poolRiskScore({ interruptions_30d: 3, cv_24h: 0, spot: 0.1, on_demand: 1 })).toBeCloseTo(0.05, 12);
-    expect(poolRiskScore({ interruptions_30d: 0, cv_24h: 0.05, spot: 0.1, on_demand: 1 })).toBeCloseTo(0.075, 12);
+    expect(poolRiskScore({ interruptions_30d: 0, cv_24h: 0.05, spot: 0.1, on_demand: 1 })).toBeCloseTo(
+      0.075,
+      12,
+    );
     expect(poolRiskScore({ interruptions_30d: 0, cv_24h: 0, spot: 0.9, on_demand: 1 })).toBeCloseTo(0.16, 12);
   });
 
@@ -40,10 +47,9 @@ describe('poolRiskScore (§4.6)', () => {
 
   it('accepts other weights', () => {
     const weights = { ...DEFAULT_RISK_WEIGHTS, interruptions: 0, volatility: 1, cv_scale: 0.1 };
-    expect(poolRiskScore({ interruptions_30d: 30, cv_24h: 0.05, spot: 0.1, on_demand: 1 }, weights)).toBeCloseTo(
-      0.5,
-      12,
-    );
+    expect(
+      poolRiskScore({ interruptions_30d: 30, cv_24h: 0.05, spot: 0.1, on_demand: 1 }, weights),
+    ).toBeCloseTo(0.5, 12);
   });
 });
 
@@ -141,5 +147,23 @@ describe('timeWeightedStats (step function)', () => {
     expect(timeWeightedStats(times, prices, -2 * H, -H)).toBeNull();
     expect(timeWeightedStats([], [], 0, H)).toBeNull();
     expect(timeWeightedStats(times, prices, H, H)).toBeNull();
+  });
+});
+
+describe('poolPriceStatsAt', () => {
+  it('summarises the 24 h before now for the engine', () => {
+    const times = [-30 * H, -12 * H, -6 * H, 2 * H];
+    const prices = [9, 1, 3, 100];
+    // window [-24 h, 0]: 12 h at 9, 6 h at 1, 6 h at 3; the row after now is ignored
+    const s = poolPriceStatsAt(times, prices, 0);
+    expect(s?.avg_price_24h).toBeCloseTo((12 * 9 + 6 + 18) / 24, 12);
+    expect(s?.history_hours).toBe(24);
+    expect(s?.volatility).toBeGreaterThan(0);
+    expect(poolPriceStatsAt(times, prices, -40 * H)).toBeNull();
+    expect(poolPriceStatsAt([0], [2], 6 * H, 2)).toEqual({
+      volatility: 0,
+      avg_price_24h: 2,
+      history_hours: 2,
+    });
   });
 });

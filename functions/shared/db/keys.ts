@@ -129,6 +129,52 @@ export const keys = {
   /** One feed per client (and `ALL` for the admin); sort key is time-ordered and unique, so it is the cursor. */
   feedEvent: (clientId: string | null, cursor: string): Key => ({ PK: `FEED#${clientId ?? 'ALL'}`, SK: cursor }),
 
+  // ---- decisions (issue 4; an agent's item collection, kept 30 days by TTL) ----
+  /** One stored decision; the sort key is time-ordered, so "newest N" is one reverse Query. */
+  decision: (agentId: string, at: string, decisionId: string): Key => ({
+    PK: `AGENT#${agentId}`,
+    SK: `DECISION#${at}#${decisionId}`,
+  }),
+  decisionPrefix: 'DECISION#',
+
+  // ---- switches (issue 4; an agent's item collection, time-ordered by initiated_at) ----
+  switch: (agentId: string, initiatedAt: string, switchId: string): Key => ({
+    PK: `AGENT#${agentId}`,
+    SK: `SWITCH#${initiatedAt}#${switchId}`,
+  }),
+  switchPrefix: 'SWITCH#',
+  /** Natural-key guard of switch-report (agent + new instance id): holds the switch's id. */
+  switchNaturalKey: (agentId: string, newInstanceId: string): Key => ({
+    PK: `AGENT#${agentId}`,
+    SK: `SWITCHNK#${newInstanceId}`,
+  }),
+  /** GSI1: a client's switch history, by initiated_at (read newest first). */
+  switchesOfClientIndex: (clientId: string, initiatedAt: string, switchId: string) => ({
+    GSI1PK: `CLIENT#${clientId}#SWITCHES`,
+    GSI1SK: `${initiatedAt}#${switchId}`,
+  }),
+  /** Installation-wide switch counters (admin stats), ADDed in the switch-report transaction. */
+  switchCounters: (): Key => ({ PK: 'STATS#SWITCHES', SK: 'ALL' }),
+
+  // ---- decision-engine registry (issue 4): JSON parameter bundles, never code ----
+  upload: (uploadId: string): Key => ({ PK: `UPLOAD#${uploadId}`, SK: 'UPLOAD' }),
+  /** GSI1: all uploads, by creation time. */
+  uploadsIndex: (createdAt: string, uploadId: string) => ({ GSI1PK: 'UPLOADS', GSI1SK: `${createdAt}#${uploadId}` }),
+  /** The one pointer to the active (and fallback) upload; every activation is conditioned on it. */
+  enginePointer: (): Key => ({ PK: 'ENGINE', SK: 'ACTIVE' }),
+
+  // ---- savings ledger (issue 4) ----
+  /** Live per-client day bucket, ADDed by every accrual (the snapshot job reads it). */
+  clientLedgerDay: (clientId: string, day: string): Key => ({ PK: `CLIENT#${clientId}`, SK: `LEDGER#${day}` }),
+  /** Live per-agent day bucket (agent statistics). */
+  agentLedgerDay: (agentId: string, day: string): Key => ({ PK: `AGENT#${agentId}`, SK: `LEDGER#${day}` }),
+  ledgerPrefix: 'LEDGER#',
+  /** Frozen daily snapshot (daily-savings-snapshot); its creation is the "added to total_savings once" guard. */
+  savingsSnapshot: (clientId: string, day: string): Key => ({ PK: `CLIENT#${clientId}`, SK: `SAVINGS#${day}` }),
+  savingsSnapshotPrefix: 'SAVINGS#',
+  /** Client growth counts of one day (admin growth route). */
+  growthDay: (day: string): Key => ({ PK: 'GROWTH', SK: day }),
+
   // ---- jobs ----
   jobLease: (jobName: string): Key => ({ PK: `JOB#${jobName}`, SK: 'LEASE' }),
   jobRun: (jobName: string, startedAt: string, runId: string): Key => ({

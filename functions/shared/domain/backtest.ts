@@ -24,7 +24,7 @@
 import { alwaysCheapest, alwaysOnDemand, legacyRules } from './baseline-strategies.js';
 import type { DecisionEngine, DecisionLimits, PoolCandidate } from './decision-engine.js';
 import type { OnDemandPrices, PoolHistory } from './price-history.js';
-import { lastIndexAtOrBefore, timeWeightedStats } from './risk.js';
+import { lastIndexAtOrBefore, poolPriceStatsAt } from './risk.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -280,7 +280,10 @@ class PoolSnapshot implements PoolView {
   }
 
   history(): { times: Float64Array; prices: Float64Array } {
-    return { times: this.#pool.times.subarray(0, this.#known), prices: this.#pool.prices.subarray(0, this.#known) };
+    return {
+      times: this.#pool.times.subarray(0, this.#known),
+      prices: this.#pool.prices.subarray(0, this.#known),
+    };
   }
 }
 
@@ -371,7 +374,7 @@ export function engineStrategy(
       const now = view.now;
       const candidates: PoolCandidate[] = view.pools.map((pool) => {
         const h = pool.history();
-        const stats = timeWeightedStats(h.times, h.prices, now - opts.statsWindowHours * HOUR_MS, now);
+        const stats = poolPriceStatsAt(h.times, h.prices, now, opts.statsWindowHours);
         return {
           pool_id: pool.poolId,
           az: pool.az,
@@ -379,9 +382,9 @@ export function engineStrategy(
           price: pool.price,
           price_age_seconds: 0,
           stats: {
-            volatility: stats?.cv ?? 0,
-            avg_price_24h: stats?.mean ?? pool.price,
-            history_hours: stats?.covered_hours ?? 0,
+            volatility: stats?.volatility ?? 0,
+            avg_price_24h: stats?.avg_price_24h ?? pool.price,
+            history_hours: stats?.history_hours ?? 0,
             interruptions_30d: crossingsAbove(
               h.times,
               h.prices,

@@ -327,13 +327,23 @@ function percentText(fractionValue: number): string {
  *      pool risk above `risk_threshold` → move to the best candidate if it saves at least
  *      max(min_savings_percent, 30 %) against on-demand (`direct_spot_fallback`), else on-demand.
  * 2. Cost-driven switch to the best-scoring candidate when its saving against the current price
- *    is at least min_savings_percent (≥ 30 % when leaving on-demand), the saving also holds on
- *    24 h means, and the expected gain over the holding period repays the switch cost.
+ *    is at least min_savings_percent (≥ 30 % when leaving on-demand), and — the hysteresis —
+ *    the saving also holds on 24 h means, the threshold is raised by 50 % per switch in the last
+ *    7 days, and the expected gain over the holding period (48 h) repays the switch cost (1 h of
+ *    on-demand).
  * 3. Otherwise stay.
+ *
+ * Why hysteresis: the §4.6 rules alone compare instantaneous prices, so two pools whose prices
+ * cross back and forth make the agent follow every crossing; each switch costs an overlap,
+ * a downtime and a chance of failure. Demanding that a saving be durable and worth the switch
+ * keeps the rate far below two a week while losing little against always-cheapest.
  *
  * Candidates are same-type pools whose price is at most 2 h old, whose risk is at most
  * `risk_threshold`, and whose price is at most `spot_ceiling_ratio` of on-demand (so never above
- * on-demand). `allowed` follows §4.6; manual and emergency triggers skip the limits.
+ * on-demand). They are ranked by a risk-adjusted expected price. `allowed` follows §4.6; manual
+ * and emergency triggers skip the limits, and leaving a pool priced above on-demand skips them
+ * too (`urgent_exit_bypasses_limits`). A cost-driven switch whose confidence is below
+ * `input.confidence_threshold` becomes a stay.
  */
 export function createDefaultEngine(
   params: EngineParametersInput = DEFAULT_ENGINE_PARAMETERS,
@@ -384,7 +394,6 @@ function decide(p: EngineParameters, input: DecisionInput): Decision {
   const best = candidates.find((c) => !(current.mode === 'spot' && c.pool.pool_id === current.pool_id));
   const leaveOdFraction =
     Math.max(limits.min_savings_percent, p.thresholds.leave_ondemand_min_savings_percent) / 100;
-
 
   if (current.mode === 'spot') {
     if (currentPrice === null) {

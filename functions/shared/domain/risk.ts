@@ -253,3 +253,29 @@ export function timeWeightedStats(
     changes,
   };
 }
+
+/** The price statistics the decision engine reads for a pool (see `PoolStats` in decision-engine.ts). */
+export interface PoolPriceStats {
+  /** Coefficient of variation over the window (the §4.6 `cv_24h` for a 24 h window). */
+  volatility: number;
+  /** Time-weighted mean price over the window. */
+  avg_price_24h: number;
+  /** Hours of the window covered by known prices. */
+  history_hours: number;
+}
+
+/**
+ * Statistics of a pool's step-function price history as of `now`, over the `windowHours` before
+ * it (24 h by default): what the pool-risk job and the backtest hand to the engine. Rows after
+ * `now` are ignored. Null when no price is known by `now`.
+ */
+export function poolPriceStatsAt(
+  times: ArrayLike<number>,
+  prices: ArrayLike<number>,
+  now: number,
+  windowHours = 24,
+): PoolPriceStats | null {
+  const s = timeWeightedStats(times, prices, now - windowHours * 3_600_000, now);
+  if (!s) return null;
+  return { volatility: s.cv, avg_price_24h: s.mean, history_hours: s.covered_hours };
+}

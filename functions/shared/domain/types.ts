@@ -94,6 +94,15 @@ export interface Agent {
   /** Concurrency guard: the command currently delivered and not finished. */
   inflight_command_id: string | null;
   pool_since: string | null;
+  /**
+   * Open-switch slot (issue 4): the one switch command queued and not yet finished, with its
+   * priority. Written in the same transaction as the command, conditioned on being empty, stale or
+   * of lower priority; a slot naming a command that is already final counts as empty.
+   */
+  open_switch_id?: string | null;
+  open_switch_priority?: number | null;
+  /** Savings-ledger watermark: time up to which this agent's PRIMARY has been accrued. */
+  accrued_until?: string | null;
 }
 
 export type InstanceRole = 'PRIMARY' | 'REPLICA' | 'ZOMBIE' | 'TERMINATED';
@@ -131,6 +140,8 @@ export interface Instance {
   hostname: string | null;
   created_at: string;
   version: number;
+  /** Savings ledger (issue 4): USD accrued while this instance was the PRIMARY. */
+  accrued_savings?: number;
 }
 
 export type CommandType = 'switch' | 'create_replica' | 'promote_replica' | 'terminate_instance';

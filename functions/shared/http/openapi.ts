@@ -68,7 +68,11 @@ const EXTRA_RESPONSES: Record<string, Record<string, { description: string; sche
   },
 };
 
-const TEXT_CONTENT: Record<string, string> = { json: 'text/plain', csv: 'text/csv', sse: 'text/event-stream' };
+const TEXT_CONTENT: Record<string, string> = {
+  json: 'text/plain',
+  csv: 'text/csv',
+  sse: 'text/event-stream',
+};
 
 /** Rewrites `#/$defs/x` references to the hoisted component names. */
 function rewriteRefs(value: unknown, names: Map<string, string>): unknown {
@@ -87,7 +91,9 @@ class SchemaConverter {
 
   convert(schema: z.core.$ZodType, io: Io): JsonSchema {
     // A JSON round trip drops the non-enumerable helpers zod attaches to its output.
-    const json = JSON.parse(JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }))) as JsonSchema;
+    const json = JSON.parse(
+      JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' })),
+    ) as JsonSchema;
     const { $schema: _dialect, $defs, ...rest } = json;
     if (!$defs || typeof $defs !== 'object') return rest;
     // Schemas registered with an id come out as local $defs; the document needs them as components.
@@ -123,12 +129,15 @@ function parameters(
 
 function successContent(converter: SchemaConverter, route: RouteDef): Record<string, { schema: JsonSchema }> {
   // A union may mix a text body (CSV/SSE) with a JSON one (the events stream's format=json).
-  const options: z.core.$ZodType[] = route.response instanceof z.ZodUnion ? [...route.response.options] : [route.response];
+  const options: z.core.$ZodType[] =
+    route.response instanceof z.ZodUnion ? [...route.response.options] : [route.response];
   const text = options.filter((o) => o instanceof z.ZodString);
   const json = options.filter((o) => !(o instanceof z.ZodString));
   const content: Record<string, { schema: JsonSchema }> = {};
-  if (text.length > 0) content[TEXT_CONTENT[route.responseKind ?? 'json'] ?? 'text/plain'] = { schema: { type: 'string' } };
-  if (json.length === 1 && json[0]) content['application/json'] = { schema: converter.convert(json[0], 'output') };
+  if (text.length > 0)
+    content[TEXT_CONTENT[route.responseKind ?? 'json'] ?? 'text/plain'] = { schema: { type: 'string' } };
+  if (json.length === 1 && json[0])
+    content['application/json'] = { schema: converter.convert(json[0], 'output') };
   if (json.length > 1) {
     content['application/json'] = { schema: { anyOf: json.map((o) => converter.convert(o, 'output')) } };
   }
@@ -197,7 +206,10 @@ function operation(converter: SchemaConverter, route: RouteDef): JsonSchema {
 }
 
 /** Builds the OpenAPI 3.1 document of `routes` (the route table). */
-export function buildOpenApiDocument(routes: RouteDef[], options: { version?: string } = {}): OpenApiDocument {
+export function buildOpenApiDocument(
+  routes: RouteDef[],
+  options: { version?: string } = {},
+): OpenApiDocument {
   const converter = new SchemaConverter();
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
