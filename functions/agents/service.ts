@@ -21,6 +21,7 @@ import {
 } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
+import { assertOwner } from '../shared/http/auth.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
 import { agentView, configView } from './views.js';
 
@@ -184,40 +185,56 @@ export interface HeartbeatInput {
   az?: string;
 }
 
-/** POST /api/agents/{aid}/heartbeat: telemetry, one read + one write. */
+/**
+ * POST /api/agents/{aid}/heartbeat: telemetry. The common case is one conditional UpdateItem whose
+ * condition carries the owner, PRIMARY and keep-switching checks; only when it refuses does the
+ * slow path read the agent and decide (404, a REPLICA/ZOMBIE heartbeat, or a kept `switching`).
+ */
 export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
-  const agent = await loadAgent(caller, agentId);
   const at = now.toISOString();
-  const fromReplicaOrZombie = input.instance_id && agent.primary_instance_id && input.instance_id !== agent.primary_instance_id;
-  if (fromReplicaOrZombie) {
-    await instancesRepo.touch(input.instance_id as string, at);
-    return heartbeatReply(agent, now);
+  const placement: Record<string, unknown> = {
+    instance_type: input.instance_type,
+    az: input.az,
+    current_mode: input.mode,
+  };
+  const clientId = caller.kind === 'client' ? caller.clientId : undefined;
+  const fast = await agentsRepo.recordHeartbeat(agentId, input.status, at, placement, {
+    clientId,
+    primaryInstanceId: input.instance_id,
+    keepSwitching: input.status === 'online',
+  });
+  let old = fast.old;
+  let status: AgentStatus = input.status;
+  if (!fast.updated) {
+    if (!old) throw new NotFoundError('agent');
+    assertOwner(caller, old.client_id, 'agent');
+    if (old.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
+    if (input.instance_id && old.primary_instance_id && input.instance_id !== old.primary_instance_id) {
+      // A REPLICA or ZOMBIE heartbeating: only its instance's last_seen_at moves.
+      await instancesRepo.touch(input.instance_id, at);
+      return heartbeatReply(old, old.status, now);
+    }
+    status = 'switching';
+    const slow = await agentsRepo.recordHeartbeat(agentId, status, at, placement, { clientId });
+    if (!slow.updated || !slow.old) throw new NotFoundError('agent', 'AGENT_DELETED');
+    old = slow.old;
   }
-  // `switching` is kept while a command is in flight; the agent's own words win otherwise.
-  const status: AgentStatus =
-    agent.status === 'switching' && agent.inflight_command_id && input.status === 'online' ? 'switching' : input.status;
-  const placement: Record<string, unknown> = {};
-  if (input.instance_type) placement.instance_type = input.instance_type;
-  if (input.az) placement.az = input.az;
-  if (input.mode) placement.current_mode = input.mode;
-  const updated = await agentsRepo.recordHeartbeat(agent.id, status, at, placement);
-  if (!updated) throw new NotFoundError('agent', 'AGENT_DELETED');
-  if (agent.primary_instance_id) await instancesRepo.touch(agent.primary_instance_id, at);
-  if (updated.status !== agent.status) {
+  if (!old) throw new NotFoundError('agent');
+  if (old.status !== status) {
     await publishEvent({
-      clientId: agent.client_id,
+      clientId: old.client_id,
       type: 'agent_status_changed',
-      data: { agent_id: agent.id, from: agent.status, to: updated.status },
+      data: { agent_id: old.id, from: old.status, to: status },
       now,
     });
   }
-  return heartbeatReply(updated, now);
+  return heartbeatReply(old, status, now);
 }
 
-const heartbeatReply = (agent: Agent, now: Date) => ({
+const heartbeatReply = (agent: Agent, status: AgentStatus, now: Date) => ({
   success: true as const,
   agent_id: agent.id,
-  status: agent.status,
+  status,
   config_version: agent.config.config_version,
   server_time: now.toISOString(),
 });

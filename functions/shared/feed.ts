@@ -3,8 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { ddb, tableName } from './db/client.js';
 import { keys } from './db/keys.js';
 import { logger } from './observability.js';
+import { recordFeedStats } from './stats.js';
 
-/** API.md §3.13 event types. */
+/**
+ * API.md §3.13 event types. Data fields that the operational counters read (stats.ts), so please
+ * include them when publishing: switch_completed {switch_id, agent_id, trigger_type,
+ * downtime_seconds}; command_status_changed {command_id, command_type, status};
+ * emergency_event {emergency_event_id, signal_type, outcome} — published with outcome `open` when
+ * an event opens and again with its final outcome (+ failover_time_ms) when it resolves.
+ */
 export type FeedEventType =
   | 'agent_status_changed'
   | 'instance_role_changed'
@@ -30,7 +37,9 @@ export async function publishEvent(input: {
   data: Record<string, unknown>;
   now: Date;
 }): Promise<void> {
-  const cursor = feedCursor(input.now);
+  // The cursor is the write time, not the business time `now` (a job may publish minutes after
+  // its `now`): readers poll with "after cursor", so cursors must grow in the order items land.
+  const cursor = feedCursor(new Date());
   const body = {
     id: cursor,
     type: input.type,
@@ -52,4 +61,8 @@ export async function publishEvent(input: {
   } catch (err) {
     logger.warn('could not publish feed event', { type: input.type, error: err as Error });
   }
+  // Operational counters (admin stats / metrics, see stats.ts for the data fields read): best effort.
+  await recordFeedStats(input.type, input.data, input.now).catch((err: unknown) =>
+    logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
+  );
 }

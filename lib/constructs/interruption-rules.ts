@@ -7,7 +7,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AppFunction, HTTP_TIMEOUT } from './app-function.js';
+import { AppFunction } from './app-function.js';
 
 /** Delivery policy for every EC2 signal (API.md §5: 2 retries, then the DLQ). */
 export const EVENT_RETRY_ATTEMPTS = 2;
@@ -42,7 +42,10 @@ export interface InterruptionRulesProps {
 
 /**
  * EC2 spot signals on the default event bus → the `ec2-events` Lambda, with retries and one SQS
- * dead-letter queue for both failure paths (EventBridge could not deliver; the function kept failing).
+ * dead-letter queue for both failure paths. The two paths leave different messages in it: an event
+ * EventBridge could not deliver arrives as the raw event (with `ERROR_CODE`/`RULE_ARN` attributes);
+ * an event the function kept failing on arrives as a Lambda destination record
+ * (`requestPayload` = the event, `responseContext`, `responsePayload`).
  */
 export class InterruptionRules extends Construct {
   readonly consumer: AppFunction;
@@ -67,7 +70,8 @@ export class InterruptionRules extends Construct {
       entry: 'functions/ec2-events/handler.ts',
       serviceName: 'ec2-events',
       description: 'EC2 spot interruption, rebalance, state-change and Health scheduled-change events',
-      timeout: HTTP_TIMEOUT,
+      // Not HTTP, but a spot notice gives 2 minutes: a handler that needs longer is already too late.
+      timeout: Duration.seconds(25),
       logRetention: props.logRetention,
       environment: {
         EVENTS_DLQ_URL: this.deadLetterQueue.queueUrl,
@@ -90,6 +94,7 @@ export class InterruptionRules extends Construct {
     for (const [ruleId, eventPattern] of Object.entries(EC2_EVENT_PATTERNS)) {
       new Rule(this, ruleId, {
         description: `${eventPattern.detailType[0]} → ec2-events`,
+        // A mutable copy: the constant is deeply readonly, the construct's type is not.
         eventPattern: structuredClone(eventPattern) as EventPattern,
         targets: [target],
       });
@@ -100,12 +105,14 @@ export class InterruptionRules extends Construct {
     );
     if (accounts.length > 0) {
       const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+      // The default bus is shared by everything in the account: statement ids carry this stack's path.
+      const statementPrefix = Names.uniqueResourceName(this, { maxLength: 51 });
       for (const account of accounts) {
-        if (!/^\d{12}$/.test(account))
+        if (!/^\d{12}$/.test(account)) {
           throw new Error(`allowedEventAccounts: "${account}" is not an account id`);
-        const policy = new CfnEventBusPolicy(this, `ForwardFrom${account}`, {
-          // Unique per stack and account; the default bus is shared by everything in the account.
-          statementId: 'placeholder',
+        }
+        new CfnEventBusPolicy(this, `ForwardFrom${account}`, {
+          statementId: `${statementPrefix}-${account}`,
           eventBusName: bus.eventBusName,
           statement: {
             Effect: 'Allow',
@@ -116,7 +123,6 @@ export class InterruptionRules extends Construct {
             Condition: { StringEquals: { 'events:source': 'aws.ec2' } },
           },
         });
-        policy.statementId = Names.uniqueResourceName(policy, { maxLength: 64 });
       }
     }
   }

@@ -6,6 +6,7 @@ import {
   cancellationReasons,
   getItem,
   isConditionFailure,
+  oldItemOf,
   queryAll,
   queryPage,
   stripKeys,
@@ -15,6 +16,7 @@ import {
 } from './conditions.js';
 import { instanceItem, roleChange } from './instances-repo.js';
 import { keys } from './keys.js';
+import { putSearchEntries, searchEntryPuts } from './search-repo.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -55,12 +57,13 @@ export function demotePrimaryTx(agentId: string, instanceId: string, at: string)
     Update: {
       TableName: tableName(),
       Key: keys.instance(instanceId),
-      UpdateExpression: 'SET #role = :role, GSI1SK = :gsi, zombie_since = :at, #v = #v + :one',
+      UpdateExpression: 'SET #role = :role, GSI1SK = :gsi, GSI3PK = :gsi3, zombie_since = :at, #v = #v + :one',
       ConditionExpression: '#role = :primary AND agent_id = :aid',
       ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
       ExpressionAttributeValues: {
         ':role': change.role,
         ':gsi': change.GSI1SK,
+        ':gsi3': change.GSI3PK,
         ':at': at,
         ':one': 1,
         ':primary': 'PRIMARY',
@@ -111,6 +114,9 @@ export const agentsRepo = {
             ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':active': 'active', ':max': maxAgents },
           },
         },
+        // Admin search entries (after the conditioned items: their indexes above stay put).
+        ...searchEntryPuts('agent', [[agent.hostname, agent.id]]),
+        ...searchEntryPuts('instance', [[primary.id, primary.id], [primary.hostname, primary.id]]),
       ]);
       return 'created';
     } catch (err) {
@@ -162,6 +168,12 @@ export const agentsRepo = {
       { Put: { TableName: tableName(), Item: instanceItem(next), ConditionExpression: 'attribute_not_exists(PK)' } },
     ];
     if (expected) items.push(demotePrimaryTx(agent.id, expected, at));
+    // Admin search entries for the new instance and a changed hostname (unconditional, idempotent).
+    const hostname = typeof set.hostname === 'string' ? set.hostname : agent.hostname;
+    items.push(
+      ...searchEntryPuts('instance', [[next.id, next.id], [next.hostname, next.id]]),
+      ...(hostname !== agent.hostname ? searchEntryPuts('agent', [[hostname, agent.id]]) : []),
+    );
     try {
       await transact(items);
     } catch (err) {
@@ -176,19 +188,25 @@ export const agentsRepo = {
   /** Version-checked (or unconditional, when no version is given) change of agent fields. */
   async update(agentId: string, spec: UpdateSpec): Promise<Agent | undefined> {
     const item = await updateItem<Record<string, unknown>>(keys.agent(agentId), spec);
+    // A changed hostname becomes searchable (admin search; the entry is idempotent).
+    if (item && typeof spec.set?.hostname === 'string') await putSearchEntries('agent', [[spec.set.hostname, agentId]]);
     return item ? toAgent(item) : undefined;
   },
 
   /**
    * A heartbeat: telemetry, not an edit, so it does not bump `version` (a client's config update
-   * would otherwise conflict every 30 s). Online agents enter the heartbeat index; others leave it.
+   * would otherwise conflict every 30 s). Online and switching agents are kept in the heartbeat
+   * index; others leave it. One conditional UpdateItem: `guard` lets the caller fold its checks
+   * (owner, PRIMARY, keep-switching) into the condition, and the old item comes back either way
+   * (ALL_OLD on success and on a failed condition), so the common case costs one round trip.
    */
   async recordHeartbeat(
     agentId: string,
     status: AgentStatus,
     at: string,
     placement: Record<string, unknown>,
-  ): Promise<Agent | undefined> {
+    guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean } = {},
+  ): Promise<{ updated: boolean; old: Agent | undefined }> {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':status': status, ':at': at, ':deleted': 'deleted' };
     const sets = ['#status = :status', 'last_heartbeat_at = :at'];
@@ -200,11 +218,26 @@ export const agentsRepo = {
     });
     let remove = '';
     if (HEARTBEAT_TRACKED.has(status)) {
-      const idx = keys.heartbeatIndex(at);
-      values[':gpk'] = idx.GSI3PK;
+      values[':gpk'] = keys.heartbeatIndex(at).GSI3PK;
       sets.push('GSI3PK = :gpk', 'GSI3SK = :at');
     } else {
       remove = ' REMOVE GSI3PK, GSI3SK';
+    }
+    const conditions = ['attribute_exists(PK)', '#status <> :deleted'];
+    if (guard.clientId) {
+      conditions.push('client_id = :cid');
+      values[':cid'] = guard.clientId;
+    }
+    if (guard.primaryInstanceId) {
+      conditions.push('(attribute_not_exists(primary_instance_id) OR primary_instance_id = :null OR primary_instance_id = :iid)');
+      values[':iid'] = guard.primaryInstanceId;
+      values[':null'] = null;
+    }
+    if (guard.keepSwitching) {
+      // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
+      conditions.push('NOT (#status = :switching AND attribute_exists(inflight_command_id) AND inflight_command_id <> :null)');
+      values[':switching'] = 'switching';
+      values[':null'] = null;
     }
     try {
       const out = await ddb.send(
@@ -212,16 +245,18 @@ export const agentsRepo = {
           TableName: tableName(),
           Key: keys.agent(agentId),
           UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          ConditionExpression: 'attribute_exists(PK) AND #status <> :deleted',
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return toAgent(out.Attributes ?? {});
+      return { updated: true, old: out.Attributes ? toAgent(out.Attributes) : undefined };
     } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      const old = oldItemOf(err);
+      return { updated: false, old: old ? toAgent(old) : undefined };
     }
   },
 

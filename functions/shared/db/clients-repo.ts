@@ -4,6 +4,7 @@ import type { Client, TokenRecord } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import { cancellationReasons, getItem, queryPage, stripKeys, transact } from './conditions.js';
 import { keys } from './keys.js';
+import { searchEntryPuts } from './search-repo.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -51,6 +52,8 @@ export const clientsRepo = {
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },
+        // Admin search entry for the name (last, so the cancellation indexes above stay put).
+        ...searchEntryPuts('client', [[client.name, client.id]]),
       ]);
     } catch (err) {
       const reasons = cancellationReasons(err);

@@ -10,16 +10,20 @@ export function instanceItem(instance: Instance) {
     ...keys.instance(instance.id),
     ...keys.instancesOfAgentIndex(instance.agent_id, instance.role, instance.id),
     ...keys.instancesOfClientIndex(instance.client_id, instance.created_at, instance.id),
-    ...keys.allInstancesIndex(instance.created_at, instance.id),
+    ...keys.allInstancesIndex(instance.role, instance.created_at, instance.id),
     entity: 'instance',
     ...instance,
   };
 }
 
-/** Attributes to SET when an instance changes role (the role is part of its GSI1 sort key). */
+/**
+ * Attributes to SET when an instance changes role: the role is part of its GSI1 sort key and of its
+ * GSI3 partition (`INSTANCES#<role>`, keys.allInstancesIndex), so set all of them together.
+ */
 export const roleChange = (agentId: string, instanceId: string, role: InstanceRole) => ({
   role,
   ...keys.instancesOfAgentIndex(agentId, role, instanceId),
+  GSI3PK: keys.allInstancesIndex(role, '', '').GSI3PK,
 });
 
 const toInstance = (item: Record<string, unknown>) => stripKeys(item) as unknown as Instance;

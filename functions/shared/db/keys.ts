@@ -48,9 +48,14 @@ export const keys = {
     GSI2PK: `CLIENT#${clientId}#INSTANCES`,
     GSI2SK: `${createdAt}#${instanceId}`,
   }),
-  /** GSI3: every instance (admin list). */
-  allInstancesIndex: (createdAt: string, instanceId: string) => ({
-    GSI3PK: 'INSTANCES',
+  /**
+   * GSI3: every instance, partitioned by role (`INSTANCES#PRIMARY` …), oldest first. The admin list
+   * reads the partitions of the requested status, admin stats count PRIMARY + REPLICA, and
+   * zombie-cleanup reads only `INSTANCES#ZOMBIE`. The partition moves with the role: every role
+   * change must SET all attributes of instances-repo `roleChange()` (GSI1SK and GSI3PK).
+   */
+  allInstancesIndex: (role: string, createdAt: string, instanceId: string) => ({
+    GSI3PK: `INSTANCES#${role}`,
     GSI3SK: `${createdAt}#${instanceId}`,
   }),
   /** Lifecycle log of an instance, newest last. */
@@ -62,6 +67,44 @@ export const keys = {
   // ---- replicas (an agent's item collection) ----
   replica: (agentId: string, replicaId: string): Key => ({ PK: `AGENT#${agentId}`, SK: `REPLICA#${replicaId}` }),
   replicaPrefix: 'REPLICA#',
+  /** GSI2 (sparse, while a placeholder waits to be launched): the reconciler finds stuck placeholders. */
+  launchingReplicasIndex: (createdAt: string, agentId: string, replicaId: string) => ({
+    GSI2PK: 'REPLICAS#LAUNCHING',
+    GSI2SK: `${createdAt}#${agentId}#${replicaId}`,
+  }),
+  /** GSI2 (sparse, while a termination is unconfirmed): the reconciler confirms them after 24 h. */
+  unconfirmedReplicasIndex: (terminatedAt: string, agentId: string, replicaId: string) => ({
+    GSI2PK: 'REPLICAS#UNCONFIRMED',
+    GSI2SK: `${terminatedAt}#${agentId}#${replicaId}`,
+  }),
+
+  // ---- emergency incidents (API.md EmergencyEvent; issue 3) ----
+  /** The incident itself, by id (kept 30 days). */
+  incident: (incidentId: string): Key => ({ PK: `INCIDENT#${incidentId}`, SK: 'INCIDENT' }),
+  /**
+   * Signal guard: at most one incident per (instance, signal). Created with the incident in one
+   * transaction (`attribute_not_exists`); for `rebalance` it may be re-taken once 2 h have passed.
+   */
+  signalGuard: (instanceId: string, signal: string): Key => ({ PK: `SIGNAL#${instanceId}#${signal}`, SK: 'SIGNAL' }),
+  /** GSI1: an agent's incidents by detection time (last event = newest first, limit 1). */
+  incidentsOfAgentIndex: (agentId: string, detectedAt: string, incidentId: string) => ({
+    GSI1PK: `AGENT#${agentId}#INCIDENTS`,
+    GSI1SK: `${detectedAt}#${incidentId}`,
+  }),
+  /** GSI2: every incident by detection time (admin emergency-events, `since` = key range). */
+  allIncidentsIndex: (detectedAt: string, incidentId: string) => ({
+    GSI2PK: 'INCIDENTS',
+    GSI2SK: `${detectedAt}#${incidentId}`,
+  }),
+  /** GSI3: a client's incidents by detection time (admin emergency-events with client_id). */
+  incidentsOfClientIndex: (clientId: string, detectedAt: string, incidentId: string) => ({
+    GSI3PK: `CLIENT#${clientId}#INCIDENTS`,
+    GSI3SK: `${detectedAt}#${incidentId}`,
+  }),
+  /** Work item while an incident is unresolved (awaiting a replica, or not handled yet): the reconciler's queue. */
+  openIncident: (incidentId: string): Key => ({ PK: 'INCIDENTS#OPEN', SK: incidentId }),
+  /** EventBridge event-id dedupe record (kept 7 days). */
+  eventDedupe: (eventId: string): Key => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
 
   // ---- commands ----
   command: (agentId: string, commandId: string): Key => ({ PK: `AGENT#${agentId}`, SK: `COMMAND#${commandId}` }),
@@ -124,6 +167,26 @@ export const keys = {
   }),
   /** GSI2: all pools (admin pool statistics). */
   allPoolsIndex: (region: string, poolId: string) => ({ GSI2PK: 'POOLS', GSI2SK: `${region}#${poolId}` }),
+  /**
+   * An interruption of an instance in a pool (in the pool's item collection, one per instance, so a
+   * signal seen twice counts once); the pool-risk job counts the last 30 days, consolidation per hour.
+   */
+  poolInterruption: (poolId: string, instanceId: string): Key => ({
+    PK: `POOL#${poolId}`,
+    SK: `INTERRUPTION#${instanceId}`,
+  }),
+  /** ConsolidationJob records (admin consolidation-jobs route), newest last by start time. */
+  consolidationRun: (startedAt: string, runId: string): Key => ({
+    PK: 'CONSOLIDATION',
+    SK: `RUN#${startedAt}#${runId}`,
+  }),
+  /** The end of the last scheduled/manual window: the next run starts 1 h before it (API.md §6). */
+  consolidationWatermark: (): Key => ({ PK: 'CONSOLIDATION', SK: 'WATERMARK' }),
+  /** GSI1: ConsolidationJob records by status (`running|ok|failed`), for the status filter and the last window. */
+  consolidationRunsByStatusIndex: (status: string, startedAt: string, runId: string) => ({
+    GSI1PK: `CONSOLIDATION#${status}`,
+    GSI1SK: `${startedAt}#${runId}`,
+  }),
 
   // ---- events feed (API.md §3.13: retained 24 h) ----
   /** One feed per client (and `ALL` for the admin); sort key is time-ordered and unique, so it is the cursor. */
@@ -174,6 +237,40 @@ export const keys = {
   savingsSnapshotPrefix: 'SAVINGS#',
   /** Client growth counts of one day (admin growth route). */
   growthDay: (day: string): Key => ({ PK: 'GROWTH', SK: day }),
+
+  // ---- admin: search index, activity, counters, growth, meta (issue 5) ----
+  /**
+   * Search index entry (admin search, no Scan): one item per searchable name, partitioned by the
+   * name's first two lower-cased characters (search needs at least 2), sorted by the lower-cased
+   * name so a prefix is one `begins_with` Query. `kind` = client | agent | instance. Entries are
+   * never updated: a rename adds a new entry, and readers drop hits whose entity no longer matches.
+   */
+  searchEntry: (kind: string, name: string, id: string): Key => {
+    const lower = name.trim().toLowerCase();
+    return { PK: `SEARCH#${kind}#${lower.slice(0, 2)}`, SK: `${lower}#${id}` };
+  },
+  /** GSI3 of notifications: every notification of every client, newest last (admin activity). */
+  activityIndex: (createdAt: string, notificationId: string) => ({
+    GSI3PK: 'ACTIVITY',
+    GSI3SK: `${createdAt}#${notificationId}`,
+  }),
+  /** Hourly operational counters (switches, downtime histogram, emergencies), `hour` = `YYYY-MM-DDTHH`. */
+  statsHour: (hour: string): Key => ({ PK: 'STATS#HOURLY', SK: hour }),
+  /** All-time counters (switches by trigger). */
+  statsTotals: (): Key => ({ PK: 'STATS#TOTALS', SK: 'TOTALS' }),
+  /** Daily client-growth snapshot (`date` = `YYYY-MM-DD`), written by the daily snapshot job. */
+  growthSnapshot: (date: string): Key => ({ PK: 'GROWTH', SK: date }),
+  /** Last time the ec2-events consumer received an event (system-health). */
+  ec2EventsMeta: (): Key => ({ PK: 'META#EC2EVENTS', SK: 'META' }),
+
+  // ---- pricing alerts (a client's item collection) ----
+  pricingAlert: (clientId: string, alertId: string): Key => ({ PK: `CLIENT#${clientId}`, SK: `ALERT#${alertId}` }),
+  pricingAlertPrefix: 'ALERT#',
+  /** GSI1 (sparse, while enabled): every enabled alert, for the pool-risk job's evaluation. */
+  enabledAlertsIndex: (clientId: string, alertId: string) => ({
+    GSI1PK: 'ALERTS#ENABLED',
+    GSI1SK: `${clientId}#${alertId}`,
+  }),
 
   // ---- jobs ----
   jobLease: (jobName: string): Key => ({ PK: `JOB#${jobName}`, SK: 'LEASE' }),

@@ -12,6 +12,8 @@ export const notificationsRepo = {
     return putIfAbsent({
       ...keys.notification(notification.id),
       ...keys.notificationsOfClientIndex(notification.client_id, notification.created_at, notification.id),
+      // GSI3: every notification in one time-ordered partition (admin activity).
+      ...keys.activityIndex(notification.created_at, notification.id),
       ...(notification.is_read
         ? {}
         : keys.unreadNotificationsIndex(notification.client_id, notification.created_at, notification.id)),

@@ -1,7 +1,8 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { VersionConflictError } from '../domain/errors.js';
 import type { Replica } from '../domain/types.js';
 import { tableName } from './client.js';
-import { getItem, queryAll, stripKeys, updateItem, type UpdateSpec } from './conditions.js';
+import { cancellationReasons, getItem, queryAll, stripKeys, transact, updateItem, type UpdateSpec } from './conditions.js';
 import { keys } from './keys.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -11,8 +12,27 @@ const toReplica = (item: Record<string, unknown>) => stripKeys(item) as unknown 
 /** Replica statuses that count as an active replica. */
 export const ACTIVE_REPLICA_STATUSES = new Set(['launching', 'syncing', 'ready']);
 
+/** Placeholders carry a `replica-<8hex>` instance id until the agent attaches the EC2 instance. */
+export const isPlaceholderId = (instanceId: string): boolean => instanceId.startsWith('replica-');
+
+/**
+ * The replica's sparse GSI2 entry, derived from its state: placeholders waiting to be launched
+ * (`REPLICAS#LAUNCHING`) and unconfirmed terminations (`REPLICAS#UNCONFIRMED`) — the two queues the
+ * replica-reconciler works through. Any other state is out of the index.
+ */
+function replicaIndex(replica: Replica) {
+  if (replica.status === 'launching' && isPlaceholderId(replica.instance_id)) {
+    return keys.launchingReplicasIndex(replica.created_at, replica.agent_id, replica.id);
+  }
+  if (replica.status === 'terminated' && !replica.termination_confirmed) {
+    return keys.unconfirmedReplicasIndex(replica.terminated_at ?? replica.created_at, replica.agent_id, replica.id);
+  }
+  return {};
+}
+
 export const replicaItem = (replica: Replica) => ({
   ...keys.replica(replica.agent_id, replica.id),
+  ...replicaIndex(replica),
   entity: 'replica',
   ...replica,
 });
@@ -22,26 +42,46 @@ export const putReplicaTx = (replica: Replica): TxItem => ({
   Put: { TableName: tableName(), Item: replicaItem(replica), ConditionExpression: 'attribute_not_exists(PK)' },
 });
 
-/** Transaction item marking an active replica terminated (unconfirmed: the agent terminates it). */
-export const terminateReplicaTx = (replica: Replica, at: string): TxItem => ({
-  Update: {
+/**
+ * Transaction item replacing a replica with its next state (`version` + 1), conditioned on the
+ * version the caller read — every replica state change goes through here or terminateReplicaTx, so
+ * the sparse index always matches the state.
+ */
+export const saveReplicaTx = (next: Replica, expectedVersion: number): TxItem => ({
+  Put: {
     TableName: tableName(),
-    Key: keys.replica(replica.agent_id, replica.id),
-    UpdateExpression:
-      'SET #status = :terminated, is_active = :false, terminated_at = :at, termination_confirmed = :false, #v = #v + :one',
-    ConditionExpression: '#status IN (:launching, :syncing, :ready)',
-    ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-    ExpressionAttributeValues: {
-      ':terminated': 'terminated',
-      ':false': false,
-      ':at': at,
-      ':one': 1,
-      ':launching': 'launching',
-      ':syncing': 'syncing',
-      ':ready': 'ready',
-    },
+    Item: replicaItem({ ...next, version: expectedVersion + 1 }),
+    ConditionExpression: '#v = :expected',
+    ExpressionAttributeNames: { '#v': 'version' },
+    ExpressionAttributeValues: { ':expected': expectedVersion },
   },
 });
+
+/** Transaction item marking an active replica terminated (unconfirmed: the agent terminates it). */
+export const terminateReplicaTx = (replica: Replica, at: string): TxItem => {
+  const idx = keys.unconfirmedReplicasIndex(at, replica.agent_id, replica.id);
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.replica(replica.agent_id, replica.id),
+      UpdateExpression:
+        'SET #status = :terminated, is_active = :false, terminated_at = :at, termination_confirmed = :false, GSI2PK = :gpk, GSI2SK = :gsk, #v = #v + :one',
+      ConditionExpression: '#status IN (:launching, :syncing, :ready)',
+      ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
+      ExpressionAttributeValues: {
+        ':terminated': 'terminated',
+        ':false': false,
+        ':at': at,
+        ':one': 1,
+        ':launching': 'launching',
+        ':syncing': 'syncing',
+        ':ready': 'ready',
+        ':gpk': idx.GSI2PK,
+        ':gsk': idx.GSI2SK,
+      },
+    },
+  };
+};
 
 export const replicasRepo = {
   async get(agentId: string, replicaId: string): Promise<Replica | undefined> {
@@ -61,5 +101,49 @@ export const replicasRepo = {
   async update(agentId: string, replicaId: string, spec: UpdateSpec): Promise<Replica | undefined> {
     const item = await updateItem<Record<string, unknown>>(keys.replica(agentId, replicaId), spec);
     return item ? toReplica(item) : undefined;
+  },
+
+  /**
+   * Saves a replica's next state (version-checked) together with `extra` transaction items.
+   * A stale version → VersionConflictError (the caller re-reads and retries, or answers 409).
+   */
+  async save(next: Replica, expectedVersion: number, extra: TxItem[] = []): Promise<Replica> {
+    try {
+      await transact([saveReplicaTx(next, expectedVersion), ...extra]);
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        const current = await this.get(next.agent_id, next.id);
+        throw new VersionConflictError(current?.version, { cause: err });
+      }
+      throw err;
+    }
+    return { ...next, version: expectedVersion + 1 };
+  },
+
+  /** Placeholders created before `before` and still not launched (GSI2, sparse). */
+  async listStuckLaunching(before: string, limit = 500): Promise<Replica[]> {
+    const items = await queryAll<Record<string, unknown>>(
+      {
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+        ExpressionAttributeValues: { ':pk': 'REPLICAS#LAUNCHING', ':before': before },
+      },
+      limit,
+    );
+    return items.map(toReplica);
+  },
+
+  /** Terminations marked before `before` and still unconfirmed (GSI2, sparse). */
+  async listUnconfirmed(before: string, limit = 500): Promise<Replica[]> {
+    const items = await queryAll<Record<string, unknown>>(
+      {
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+        ExpressionAttributeValues: { ':pk': 'REPLICAS#UNCONFIRMED', ':before': before },
+      },
+      limit,
+    );
+    return items.map(toReplica);
   },
 };

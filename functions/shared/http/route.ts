@@ -108,7 +108,7 @@ export const defineRoute = <
 export const aliasRoute = <D extends RouteDef>(
   canonical: D,
   alias: { operationId: string; path: string; summary?: string },
-): D & { aliasOf: string } => ({
+): Omit<D, 'aliasOf'> & { aliasOf: string } => ({
   ...canonical,
   operationId: alias.operationId,
   path: alias.path,

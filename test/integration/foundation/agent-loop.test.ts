@@ -118,6 +118,9 @@ describe('the agent wire loop over real HTTP', () => {
     // A command is in flight: the next poll gets nothing until it reports.
     expect((await http.get(`/api/agents/${agentId}/pending-commands`, { token })).json).toEqual([]);
     expect((await http.get<Record<string, unknown>>(`/api/agents/${agentId}`, { token })).json.status).toBe('switching');
+    // `switching` is kept while the command is in flight, whatever the heartbeat says.
+    const during = await http.post<Record<string, unknown>>(`/api/agents/${agentId}/heartbeat`, { token, body: { status: 'online' } });
+    expect(during.json.status).toBe('switching');
 
     const done = await http.post<Record<string, unknown>>(`/api/agents/${agentId}/commands/${highOld.id}/executed`, {
       token,

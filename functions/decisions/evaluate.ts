@@ -1,0 +1,208 @@
+/**
+ * Builds the engine's input for an agent from stored data (POOL items, the PRIMARY's prices, the
+ * agent's config limits and recent switches), optionally overridden by what the caller sent, and
+ * runs the active engine. Used by decide, switch-recommendation and the auto-switch runner; the
+ * engine itself (shared/domain/decision-engine.ts) stays pure.
+ */
+import { commandsRepo } from '../shared/db/commands-repo.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
+import { switchesRepo } from '../shared/db/switches-repo.js';
+import { FINAL_COMMAND_STATUSES } from '../shared/domain/commands.js';
+import {
+  type Decision,
+  type DecisionInput,
+  type DecisionTrigger,
+  type PoolCandidate,
+  toEpochMs,
+} from '../shared/domain/decision-engine.js';
+import { parsePoolId, poolIdOf } from '../shared/domain/ids.js';
+import type { Agent, Instance, Mode } from '../shared/domain/types.js';
+import { poolsOfType } from '../shared/placement.js';
+import { type ActiveEngine, activeEngine } from './registry.js';
+
+/** A POOL item as the pricing pipeline writes it (shared contract; stats may be absent). */
+export interface PoolItem {
+  pool_id: string;
+  az: string;
+  instance_type: string;
+  region: string;
+  price?: number | null;
+  priced_at?: string | null;
+  on_demand_price?: number | null;
+  risk_score?: number | null;
+  volatility?: number | null;
+  avg_price_24h?: number | null;
+  interruptions_30d?: number | null;
+  history_hours?: number | null;
+}
+
+export interface Overrides {
+  instance?: {
+    instance_id: string;
+    instance_type: string;
+    region: string;
+    az: string;
+    mode: Mode;
+    pool_id: string | null;
+  };
+  pricing?: {
+    on_demand_price: number | null;
+    current_spot_price: number | null;
+    spot_pools: { pool_id: string; az: string; price: number }[];
+  };
+}
+
+export interface Evaluation {
+  input: DecisionInput;
+  decision: Decision;
+  active: ActiveEngine;
+  pools: PoolItem[];
+  primary: Instance | null;
+  region: string | null;
+  instanceType: string | null;
+}
+
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
+
+/** Candidate price age limit (API.md §4.6: no more than 2 h old). */
+export const MAX_PRICE_AGE_MS = 2 * 3_600_000;
+
+/** Per-invocation memo of POOL queries (the auto-switch runner visits many agents of one type). */
+export type PoolCache = Map<string, Promise<PoolItem[]>>;
+
+export function poolsFor(region: string, instanceType: string, cache?: PoolCache): Promise<PoolItem[]> {
+  const key = `${region}#${instanceType}`;
+  const hit = cache?.get(key);
+  if (hit) return hit;
+  const value = poolsOfType(region, instanceType) as Promise<PoolItem[]>;
+  cache?.set(key, value);
+  return value;
+}
+
+/** Whether the agent has a switch open (an unfinished command in its slot, or a command in flight). */
+export async function switchOpen(agent: Agent): Promise<boolean> {
+  if (agent.inflight_command_id) return true;
+  if (!agent.open_switch_id) return false;
+  const cmd = await commandsRepo.get(agent.id, agent.open_switch_id);
+  return cmd !== undefined && !FINAL_COMMAND_STATUSES.has(cmd.status);
+}
+
+function candidateOf(p: PoolItem): PoolCandidate | null {
+  const price = num(p.price);
+  if (price === null) return null;
+  return {
+    pool_id: p.pool_id,
+    az: p.az,
+    instance_type: p.instance_type,
+    price,
+    priced_at: p.priced_at ?? null,
+    stats: {
+      risk_score: p.risk_score ?? null,
+      volatility: p.volatility ?? null,
+      interruptions_30d: p.interruptions_30d ?? null,
+      avg_price_24h: p.avg_price_24h ?? null,
+      history_hours: p.history_hours ?? null,
+    },
+  };
+}
+
+/** Runs the active engine for an agent. */
+export async function evaluateAgent(
+  agent: Agent,
+  now: Date,
+  options: { trigger?: DecisionTrigger; overrides?: Overrides; poolCache?: PoolCache } = {},
+): Promise<Evaluation> {
+  const o = options.overrides ?? {};
+  const active = await activeEngine(now.getTime());
+  const primary = agent.primary_instance_id ? ((await instancesRepo.get(agent.primary_instance_id)) ?? null) : null;
+  const instanceType = o.instance?.instance_type ?? primary?.instance_type ?? agent.instance_type;
+  const region = o.instance?.region ?? primary?.region ?? agent.region;
+  const az = o.instance?.az ?? primary?.az ?? agent.az;
+  const mode: Mode = o.instance?.mode ?? primary?.mode ?? agent.current_mode ?? 'ondemand';
+  const poolId =
+    mode === 'spot'
+      ? (o.instance?.pool_id ?? primary?.pool_id ?? agent.current_pool_id ?? (instanceType && az ? poolIdOf(instanceType, az) : null))
+      : null;
+
+  const pools = region && instanceType ? await poolsFor(region, instanceType, options.poolCache) : [];
+  const byId = new Map(pools.map((p) => [p.pool_id, p]));
+  const candidates: PoolCandidate[] = [];
+  for (const p of pools) {
+    const c = candidateOf(p);
+    if (c) candidates.push(c);
+  }
+  // Pools the caller reported are fresh now; they keep the stored statistics of the same pool.
+  for (const sp of o.pricing?.spot_pools ?? []) {
+    const parsed = parsePoolId(sp.pool_id);
+    const stored = byId.get(sp.pool_id);
+    candidates.push({
+      pool_id: sp.pool_id,
+      az: sp.az,
+      instance_type: parsed.instanceType,
+      price: sp.price,
+      priced_at: now.toISOString(),
+      stats: stored ? (candidateOf({ ...stored, price: sp.price })?.stats ?? null) : null,
+    });
+  }
+
+  const onDemand =
+    num(o.pricing?.on_demand_price) ??
+    num(primary?.ondemand_price) ??
+    num(primary?.baseline_ondemand_price) ??
+    pools.map((p) => num(p.on_demand_price)).find((x) => x !== null) ??
+    0;
+  const currentPrice =
+    mode === 'spot' ? (num(o.pricing?.current_spot_price) ?? num(primary?.spot_price) ?? null) : null;
+
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString();
+  const recent = await switchesRepo.listByAgent(agent.id, weekAgo);
+  const input: DecisionInput = {
+    agent: {
+      enabled: agent.config.enabled && agent.status !== 'disabled',
+      auto_switch_enabled: agent.config.auto_switch_enabled,
+      switch_open: await switchOpen(agent),
+    },
+    current: {
+      mode,
+      pool_id: poolId,
+      instance_type: instanceType ?? '',
+      since: agent.pool_since ?? primary?.created_at ?? agent.created_at,
+      price: currentPrice,
+    },
+    candidates,
+    on_demand_price: onDemand,
+    limits: {
+      min_savings_percent: agent.config.min_savings_percent,
+      risk_threshold: agent.config.risk_threshold,
+      max_switches_per_day: agent.config.max_switches_per_day,
+      max_switches_per_week: agent.config.max_switches_per_week,
+      min_pool_duration_hours: agent.config.min_pool_duration_hours,
+    },
+    recent_switches: recent.map((s) => s.initiated_at),
+    now: now.getTime(),
+    trigger: options.trigger ?? 'model',
+    confidence_threshold: active.confidence_threshold,
+  };
+  const decision = active.engine.decide(input);
+  return { input, decision, active, pools, primary, region: region ?? null, instanceType: instanceType ?? null };
+}
+
+/** PoolPrice (API.md §3.0) of a pool item; savings against on-demand in percent. */
+export function poolPrice(p: PoolItem, onDemand: number | null) {
+  const price = num(p.price) ?? 0;
+  return {
+    pool_id: p.pool_id,
+    az: p.az,
+    instance_type: p.instance_type,
+    price,
+    savings_percent: onDemand && onDemand > 0 ? Math.round((1 - price / onDemand) * 10_000) / 100 : null,
+    risk_score: typeof p.risk_score === 'number' ? p.risk_score : null,
+  };
+}
+
+/** Whether a pool's price is fresh enough to be a candidate (≤ 2 h old; no timestamp = unknown age = stale). */
+export function isFresh(p: PoolItem, nowMs: number): boolean {
+  if (!p.priced_at) return false;
+  const at = toEpochMs(p.priced_at);
+  return Number.isFinite(at) && nowMs - at <= MAX_PRICE_AGE_MS;
+}

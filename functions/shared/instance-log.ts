@@ -1,0 +1,103 @@
+import { putIfAbsent, queryPage, stripKeys } from './db/conditions.js';
+import { keys } from './db/keys.js';
+import { newId, ttlAfterDays } from './domain/ids.js';
+import { logger } from './observability.js';
+
+/**
+ * The lifecycle log of an instance (GET /api/client/instances/{iid}/logs): items in the instance's
+ * own item collection (`INSTANCE#<iid>` / `LOG#<at>#<id>`), kept 30 days.
+ */
+
+/** API.md §3.8 log event types. */
+export type InstanceEventType =
+  | 'registered'
+  | 'became_primary'
+  | 'became_replica'
+  | 'became_zombie'
+  | 'switch_initiated'
+  | 'rebalance_notice'
+  | 'termination_notice'
+  | 'promoted'
+  | 'terminated';
+
+export type InstanceEventSeverity = 'info' | 'warning' | 'error' | 'critical';
+
+export interface InstanceEvent {
+  id: string;
+  instance_id: string;
+  timestamp: string;
+  event_type: InstanceEventType;
+  severity: InstanceEventSeverity;
+  message: string;
+  metadata: Record<string, unknown> | null;
+}
+
+const LOG_TTL_DAYS = 30;
+
+/**
+ * Appends an event to an instance's lifecycle log. Best effort: the log is informational, so a
+ * failed write is logged and never fails the business operation that already happened. Pass a
+ * deterministic `id` when the same event could be recorded twice (a retried request): the
+ * (instance, time, id) key then makes the second write a no-op.
+ */
+export async function recordInstanceEvent(
+  instanceId: string,
+  eventType: InstanceEventType,
+  severity: InstanceEventSeverity,
+  message: string,
+  metadata: Record<string, unknown> | null,
+  now: Date,
+  id: string = newId(),
+): Promise<void> {
+  const at = now.toISOString();
+  try {
+    await putIfAbsent({
+      ...keys.instanceLog(instanceId, at, id),
+      entity: 'instance-log',
+      id,
+      instance_id: instanceId,
+      timestamp: at,
+      event_type: eventType,
+      severity,
+      message,
+      metadata,
+      ttl: ttlAfterDays(now, LOG_TTL_DAYS),
+    });
+  } catch (err) {
+    logger.warn('instance log write failed', { instance_id: instanceId, event_type: eventType, error: err as Error });
+  }
+}
+
+/** An instance's log, newest first; optionally one severity (a filter: pages may be short). */
+export async function listInstanceEvents(
+  instanceId: string,
+  query: { severity?: InstanceEventSeverity; limit: number; nextToken?: string },
+): Promise<{ events: InstanceEvent[]; nextToken: string | null }> {
+  const base = keys.instanceLog(instanceId, '', '');
+  const prefix = base.SK.slice(0, base.SK.indexOf('#') + 1); // "LOG#"
+  const events: InstanceEvent[] = [];
+  let token = query.nextToken;
+  // Keep reading while a severity filter leaves the page short (bounded: a log has at most 30 days).
+  for (let round = 0; round < 10; round++) {
+    const page = await queryPage<Record<string, unknown>>(
+      {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :log)',
+        ExpressionAttributeValues: {
+          ':pk': base.PK,
+          ':log': prefix,
+          ...(query.severity ? { ':sev': query.severity } : {}),
+        },
+        ...(query.severity
+          ? { FilterExpression: '#sev = :sev', ExpressionAttributeNames: { '#sev': 'severity' } }
+          : {}),
+        ScanIndexForward: false,
+      },
+      query.limit - events.length,
+      token,
+    );
+    events.push(...page.items.map((i) => stripKeys(i) as unknown as InstanceEvent));
+    token = page.nextToken ?? undefined;
+    if (!token || events.length >= query.limit) break;
+  }
+  return { events, nextToken: token ?? null };
+}

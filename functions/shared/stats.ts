@@ -1,0 +1,106 @@
+import { statsRepo } from './db/stats-repo.js';
+
+/**
+ * Operational counters derived from the events feed (see feed.ts publishEvent, which calls
+ * `recordFeedStats` for every event it publishes). Kept here so that every writer that already
+ * publishes a feed event is counted without a second call site:
+ *
+ * | feed event | data fields read | counters (hourly bucket; `totals` = all-time item) |
+ * |---|---|---|
+ * | switch_completed | `trigger_type` (or `trigger`), `downtime_seconds` | switches_total, switches_<trigger> (+ totals); downtime_count, downtime_sum, dt_le_<bound>, downtime_max |
+ * | command_status_changed | `command_type`, `status` (or `to`) | switches_failed (switch commands that failed) |
+ * | emergency_event | `outcome`, `failover_time_ms` | emergency_events (outcome `open`), emergency_failovers (promoted, failed, no_replica), emergency_promoted_120s |
+ *
+ * Counters are approximate by design (best effort, hour granularity, p95 from a histogram).
+ */
+
+/** Upper bounds (seconds) of the downtime histogram; the last bucket is open-ended. */
+export const DOWNTIME_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800] as const;
+export const downtimeBucketAttr = (bound: number | 'inf'): string => `dt_le_${bound}`;
+
+const TRIGGERS = new Set(['manual', 'model', 'emergency', 'scheduled']);
+const FAILOVER_OUTCOMES = new Set(['promoted', 'failed', 'no_replica']);
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Counter increments for one feed event (pure; exported for tests). */
+export function countersFor(type: string, data: Record<string, unknown>): {
+  hourly: Record<string, number>;
+  totals: Record<string, number>;
+  maxDowntime?: number;
+} {
+  const hourly: Record<string, number> = {};
+  const totals: Record<string, number> = {};
+  if (type === 'switch_completed') {
+    const trigger = str(data.trigger_type) ?? str(data.trigger);
+    hourly.switches_total = 1;
+    totals.switches_total = 1;
+    if (trigger && TRIGGERS.has(trigger)) {
+      hourly[`switches_${trigger}`] = 1;
+      totals[`switches_${trigger}`] = 1;
+    }
+    const downtime = num(data.downtime_seconds);
+    if (downtime !== undefined && downtime >= 0) {
+      hourly.downtime_count = 1;
+      hourly.downtime_sum = downtime;
+      const bound = DOWNTIME_BUCKETS.find((b) => downtime <= b);
+      hourly[downtimeBucketAttr(bound ?? 'inf')] = 1;
+      return { hourly, totals, maxDowntime: downtime };
+    }
+  } else if (type === 'command_status_changed') {
+    const status = str(data.status) ?? str(data.to);
+    if (str(data.command_type) === 'switch' && status === 'failed') hourly.switches_failed = 1;
+  } else if (type === 'emergency_event') {
+    const outcome = str(data.outcome);
+    if (outcome === 'open') hourly.emergency_events = 1;
+    if (outcome && FAILOVER_OUTCOMES.has(outcome)) {
+      hourly.emergency_failovers = 1;
+      const ms = num(data.failover_time_ms);
+      if (outcome === 'promoted' && ms !== undefined && ms <= 120_000) hourly.emergency_promoted_120s = 1;
+    }
+  }
+  return { hourly, totals };
+}
+
+/** Applies the counters of one feed event. Callers treat a failure as non-fatal. */
+export async function recordFeedStats(type: string, data: Record<string, unknown>, now: Date): Promise<void> {
+  const { hourly, totals, maxDowntime } = countersFor(type, data);
+  if (Object.keys(hourly).length === 0 && Object.keys(totals).length === 0) return;
+  await statsRepo.add(now, hourly, totals);
+  if (maxDowntime !== undefined) await statsRepo.max(now, 'downtime_max', maxDowntime);
+}
+
+/** p95 (and avg, max) of the downtime counters summed over hour buckets. */
+export function downtimeSummary(buckets: Record<string, unknown>[]): { avg: number | null; p95: number | null; max: number | null } {
+  let count = 0;
+  let sum = 0;
+  let max: number | null = null;
+  const hist = new Map<string, number>();
+  for (const b of buckets) {
+    count += num(b.downtime_count) ?? 0;
+    sum += num(b.downtime_sum) ?? 0;
+    const m = num(b.downtime_max);
+    if (m !== undefined) max = max === null ? m : Math.max(max, m);
+    for (const bound of [...DOWNTIME_BUCKETS, 'inf' as const]) {
+      const attr = downtimeBucketAttr(bound);
+      hist.set(attr, (hist.get(attr) ?? 0) + (num(b[attr]) ?? 0));
+    }
+  }
+  if (count === 0) return { avg: null, p95: null, max: null };
+  const target = Math.ceil(0.95 * count);
+  let seen = 0;
+  let p95: number | null = max;
+  for (const bound of DOWNTIME_BUCKETS) {
+    seen += hist.get(downtimeBucketAttr(bound)) ?? 0;
+    if (seen >= target) {
+      // The bucket's upper bound, but never above the largest downtime actually seen.
+      p95 = max !== null ? Math.min(bound, max) : bound;
+      break;
+    }
+  }
+  return { avg: Math.round((sum / count) * 1000) / 1000, p95, max };
+}
+
+export const sumCounter = (buckets: Record<string, unknown>[], attr: string): number =>
+  buckets.reduce((acc, b) => acc + (num(b[attr]) ?? 0), 0);
