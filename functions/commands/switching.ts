@@ -221,8 +221,11 @@ export async function forceSwitch(caller: Caller, instanceId: string, input: For
     targetMode = 'spot';
   } else {
     const od = instance.ondemand_price ?? instance.baseline_ondemand_price;
-    const pools = await poolsOfType(instance.region, instance.instance_type);
-    const riskOf = (p: (typeof pools)[number] & Record<string, unknown>) =>
+    // POOL items carry the pool-risk job's statistics besides the fields placement types.
+    const pools = (await poolsOfType(instance.region, instance.instance_type)) as (Awaited<
+      ReturnType<typeof poolsOfType>
+    >[number] & { interruptions_30d?: number | null; volatility?: number | null })[];
+    const riskOf = (p: (typeof pools)[number]) =>
       typeof p.risk_score === 'number'
         ? p.risk_score
         : od && p.price

@@ -16,6 +16,7 @@ import {
 import { newId } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
+import { interruptionsByPool } from '../../shared/pool-interruptions.js';
 
 /** API.md §6: each run starts 1 h before the previous window's end. */
 export const WINDOW_OVERLAP_MS = HOUR_MS;
@@ -150,12 +151,7 @@ export async function consolidatePrices(now: Date, options: ConsolidationRunOpti
     await pricesRepo.readStaged(iso(readFrom), iso(end), (rows) => {
       for (const r of rows) points.push(toPoint(r));
     }, poolFilter);
-    const poolIds = [...new Set(points.map((p) => p.pool_id))].sort();
-    const interruptions = new Map<string, number[]>();
-    await mapLimit(poolIds, 16, async (poolId) => {
-      const times = (await pricesRepo.listInterruptions(poolId, iso(start))).map((t) => Date.parse(t));
-      if (times.length > 0) interruptions.set(poolId, times);
-    });
+    const interruptions = await interruptionsByPool(iso(start), iso(end));
     const result = consolidate(points, {
       windowStart: start,
       windowEnd: end,

@@ -80,6 +80,8 @@ export interface ResolveFields {
   resolved_at?: string | null;
   target_pool_id?: string | null;
   target_mode?: Incident['target_mode'];
+  new_instance_id?: string | null;
+  risk_score?: number | null;
   message?: string | null;
   handled_at?: string | null;
 }

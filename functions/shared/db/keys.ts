@@ -167,14 +167,6 @@ export const keys = {
   }),
   /** GSI2: all pools (admin pool statistics). */
   allPoolsIndex: (region: string, poolId: string) => ({ GSI2PK: 'POOLS', GSI2SK: `${region}#${poolId}` }),
-  /**
-   * An interruption of an instance in a pool (in the pool's item collection, one per instance, so a
-   * signal seen twice counts once); the pool-risk job counts the last 30 days, consolidation per hour.
-   */
-  poolInterruption: (poolId: string, instanceId: string): Key => ({
-    PK: `POOL#${poolId}`,
-    SK: `INTERRUPTION#${instanceId}`,
-  }),
   /** ConsolidationJob records (admin consolidation-jobs route), newest last by start time. */
   consolidationRun: (startedAt: string, runId: string): Key => ({
     PK: 'CONSOLIDATION',

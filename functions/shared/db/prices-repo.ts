@@ -83,7 +83,7 @@ export interface PoolItem {
   avg_price_24h?: number | null;
   price_stddev_24h?: number | null;
   interruptions_30d?: number | null;
-  history_hours_24h?: number | null;
+  history_hours?: number | null;
   stats_at?: string | null;
 }
 
@@ -93,7 +93,7 @@ export interface PoolStatsUpdate {
   avg_price_24h: number | null;
   price_stddev_24h: number | null;
   interruptions_30d: number;
-  history_hours_24h: number;
+  history_hours: number;
   stats_at: string;
 }
 
@@ -124,8 +124,6 @@ const DAY_S = 86_400;
 export const STAGING_TTL_SECONDS = 14 * DAY_S;
 /** Consolidated and canonical prices are kept 90 days (API.md §6 old-data cleanup). */
 export const PRICE_SERIES_TTL_SECONDS = 90 * DAY_S;
-/** Pool interruptions are kept as long as the series they are counted into. */
-const INTERRUPTION_TTL_SECONDS = 90 * DAY_S;
 const RUN_TTL_SECONDS = 90 * DAY_S;
 
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
@@ -408,7 +406,7 @@ export const pricesRepo = {
           TableName: tableName(),
           Key: keys.pool(poolId),
           UpdateExpression:
-            'SET risk_score = :risk, volatility = :vol, avg_price_24h = :avg, price_stddev_24h = :sd, interruptions_30d = :int, history_hours_24h = :hh, stats_at = :at',
+            'SET risk_score = :risk, volatility = :vol, avg_price_24h = :avg, price_stddev_24h = :sd, interruptions_30d = :int, history_hours = :hh, stats_at = :at',
           ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(stats_at) OR stats_at <= :at)',
           ExpressionAttributeValues: {
             ':risk': stats.risk_score,
@@ -416,7 +414,7 @@ export const pricesRepo = {
             ':avg': stats.avg_price_24h,
             ':sd': stats.price_stddev_24h,
             ':int': stats.interruptions_30d,
-            ':hh': stats.history_hours_24h,
+            ':hh': stats.history_hours,
             ':at': stats.stats_at,
           },
         }),
@@ -426,41 +424,6 @@ export const pricesRepo = {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  },
-
-  // ---- interruptions ----
-
-  /**
-   * Records that an instance was interrupted in a pool (a spot interruption warning or an EC2
-   * termination of a spot instance). One item per instance: the same interruption reported by
-   * EventBridge and by the agent counts once. Returns false when it was already recorded.
-   */
-  async recordInterruption(p: { pool_id: string; instance_id: string; at: string; signal?: string }): Promise<boolean> {
-    return putIfAbsent({
-      ...keys.poolInterruption(p.pool_id, p.instance_id),
-      entity: 'pool-interruption',
-      pool_id: p.pool_id,
-      instance_id: p.instance_id,
-      at: p.at,
-      signal: p.signal ?? 'termination',
-      ttl: epochSeconds(p.at) + INTERRUPTION_TTL_SECONDS,
-    });
-  },
-
-  /** Interruption times of a pool at or after `fromIso` (ISO strings, ascending). */
-  async listInterruptions(poolId: string, fromIso: string): Promise<string[]> {
-    const items = await queryAll<{ at: string }>({
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      FilterExpression: '#at >= :from',
-      ExpressionAttributeNames: { '#at': 'at' },
-      ExpressionAttributeValues: {
-        ':pk': keys.pool(poolId).PK,
-        ':prefix': keys.poolInterruption(poolId, '').SK,
-        ':from': fromIso,
-      },
-      ProjectionExpression: '#at',
-    });
-    return items.map((i) => i.at).sort();
   },
 
   // ---- ConsolidationJob records ----

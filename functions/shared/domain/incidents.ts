@@ -42,6 +42,10 @@ export interface Incident {
   awaiting_replica_id: string | null;
   target_pool_id: string | null;
   target_mode: Mode | null;
+  /** The PRIMARY after a promotion. */
+  new_instance_id: string | null;
+  /** Risk of the instance's pool when the signal was handled (rebalance answers carry it). */
+  risk_score: number | null;
   message: string | null;
   created_at: string;
   version: number;
