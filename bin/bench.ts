@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { startBenchEnvironment } from './bench/bench-env.js';
 
 interface BenchModule {

@@ -16,7 +16,7 @@ export async function startBenchEnvironment(): Promise<{ db: DynamoDbLocal; admi
     ADMIN_TOKEN: adminToken,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: 'bench',
   });
   await createTable(new DynamoDBClient({ endpoint: db.endpoint }), 'spot-optimizer-bench');

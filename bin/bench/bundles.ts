@@ -62,7 +62,7 @@ export async function run(): Promise<Record<string, unknown>> {
               ADMIN_TOKEN: 'bench',
               AWS_REGION: 'us-east-1',
               POWERTOOLS_METRICS_DISABLED: 'true',
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1',
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             },
             encoding: 'utf8',
           },

@@ -10,7 +10,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { JOBS, type JobDef } from '../../functions/jobs/job-table.js';
-import { GROUPS, type GroupName, type RouteDef, routeKey } from '../../functions/shared/http/route.js';
+import type { GroupName, RouteDef } from '../../functions/shared/http/route.js';
+import { routeKey } from '../../functions/shared/http/route.js';
 
 /** A group Lambda (middy-wrapped): API Gateway v2 event in, v2 result out. */
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -57,32 +58,12 @@ export async function loadHandler<H>(path: string): Promise<H> {
 }
 
 /**
- * ROUTES_BY_GROUP from functions/route-table.ts. While some groups' routes.ts are still unwritten
- * the table cannot be imported; then each existing `functions/<group>/routes.ts` is loaded on its
- * own and the missing groups are reported, so the rest of the API still runs locally.
+ * ROUTES_BY_GROUP from functions/route-table.ts, imported on demand: route modules pull in the zod
+ * schemas, and the caller decides when (after it has set the environment).
  */
-export async function loadRoutesByGroup(): Promise<{ routesByGroup: RoutesByGroup; missing: GroupName[] }> {
-  try {
-    const table = (await import('../../functions/route-table.js')) as { ROUTES_BY_GROUP: RoutesByGroup };
-    return { routesByGroup: table.ROUTES_BY_GROUP, missing: [] };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-  const routesByGroup: RoutesByGroup = {};
-  const missing: GroupName[] = [];
-  for (const group of GROUPS) {
-    const path = `functions/${group}/routes.ts`;
-    if (!moduleExists(path)) {
-      missing.push(group);
-      continue;
-    }
-    const mod = (await import(pathToFileURL(`${ROOT}${path}`).href)) as Record<string, unknown>;
-    const routes =
-      mod[`${group}Routes`] ?? Object.entries(mod).find(([name]) => name.endsWith('Routes'))?.[1];
-    if (routes && typeof routes === 'object') routesByGroup[group] = routes as Record<string, RouteDef>;
-    else missing.push(group);
-  }
-  return { routesByGroup, missing };
+export async function loadRoutesByGroup(): Promise<{ routesByGroup: RoutesByGroup }> {
+  const table = (await import('../../functions/route-table.js')) as { ROUTES_BY_GROUP: RoutesByGroup };
+  return { routesByGroup: table.ROUTES_BY_GROUP };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,7 +73,6 @@ interface CompiledRoute {
   group: GroupName;
   route: RouteDef;
   key: string;
-  /** A literal segment, or null for a `{param}` segment. */
   segments: Array<{ literal: string } | { param: string }>;
 }
 
@@ -103,7 +83,7 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-/** `/` → [], `/a/b` → [a, b]. Strict like the agent expects: `/health/` is not `/health`. */
+/** `/` → [], `/a/b` → [a, b]. Strict: `/health/` does not match `/health`. */
 const splitPath = (path: string): string[] => (path === '/' ? [] : path.split('/').slice(1));
 
 function safeDecode(value: string): string {
@@ -332,15 +312,15 @@ export function createLambdaContext(functionName: string, timeoutMs = LAMBDA_TIM
 /** The event EventBridge Scheduler/rules hand to a scheduled job. */
 export function scheduledEvent(job: JobDef, now = new Date()): ScheduledEvent {
   return {
-    version: '0',
-    id: randomUUID(),
+    'version': '0',
+    'id': randomUUID(),
     'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: ACCOUNT,
-    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: region(),
-    resources: [`arn:aws:events:${region()}:${ACCOUNT}:rule/spot-optimizer-${job.name}`],
-    detail: {},
+    'source': 'aws.events',
+    'account': ACCOUNT,
+    'time': now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'region': region(),
+    'resources': [`arn:aws:events:${region()}:${ACCOUNT}:rule/spot-optimizer-${job.name}`],
+    'detail': {},
   };
 }
 

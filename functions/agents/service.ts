@@ -21,6 +21,7 @@ import {
 } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
+import { logRegistration } from '../shared/instance-log.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
 import { agentView, configView } from './views.js';
@@ -123,6 +124,7 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
       }
       try {
         const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement);
+        await logRegistration(input.instance_id, agent.id, existing.primary_instance_id, now);
         return { status: 200, body: registered(agent, false, 'PRIMARY', agent.config.enabled) };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 3) continue; // lost a race: re-read and retry
@@ -171,7 +173,10 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
       public_ip: primary.public_ip,
     });
     const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents);
-    if (outcome === 'created') return { status: 201, body: registered(agent, true, 'PRIMARY', true) };
+    if (outcome === 'created') {
+      await logRegistration(primary.id, agent.id, null, now);
+      return { status: 201, body: registered(agent, true, 'PRIMARY', true) };
+    }
     // Lost a concurrent registration of the same logical id (or instance): the next pass finds the winner.
   }
   throw new ConflictError('VERSION_CONFLICT', 'registration kept racing with another registration; retry');
@@ -261,10 +266,17 @@ export async function announceTermination(
   now: Date,
 ) {
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
+  let status: AgentStatus = agent.status === 'deleted' ? 'deleted' : 'offline';
   if (agent.status !== 'deleted') {
     await agentsRepo.recordHeartbeat(agent.id, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {});
+    const leaving = input.instance_id ?? agent.primary_instance_id;
+    if (leaving && leaving === agent.primary_instance_id) {
+      // The PRIMARY is leaving: treated like an EC2 termination (issue 3's flow; imported lazily, it imports this module).
+      const { announcePrimaryTermination } = await import('../emergency/incidents.js');
+      status = await announcePrimaryTermination(agent, leaving, input.terminated_at ?? null, now);
+    }
   }
-  return { success: true as const, agent_id: agent.id, status: agent.status === 'deleted' ? 'deleted' : 'offline', instance_id: input.instance_id ?? agent.primary_instance_id };
+  return { success: true as const, agent_id: agent.id, status, instance_id: input.instance_id ?? agent.primary_instance_id };
 }
 
 export async function listClientAgents(clientId: string, query: { status?: string; limit: number; nextToken?: string }) {

@@ -8,6 +8,7 @@ import { loadAgent } from '../agents/access.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
+import type { PoolItem } from '../shared/db/prices-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { addSeconds, FINAL_COMMAND_STATUSES, PRIORITY, pendingLifetimeSeconds } from '../shared/domain/commands.js';
 import { ConflictError, NotFoundError, UnprocessableError, VersionConflictError } from '../shared/domain/errors.js';
@@ -222,9 +223,7 @@ export async function forceSwitch(caller: Caller, instanceId: string, input: For
   } else {
     const od = instance.ondemand_price ?? instance.baseline_ondemand_price;
     // POOL items carry the pool-risk job's statistics besides the fields placement types.
-    const pools = (await poolsOfType(instance.region, instance.instance_type)) as (Awaited<
-      ReturnType<typeof poolsOfType>
-    >[number] & { interruptions_30d?: number | null; volatility?: number | null })[];
+    const pools = (await poolsOfType(instance.region, instance.instance_type)) as PoolItem[];
     const riskOf = (p: (typeof pools)[number]) =>
       typeof p.risk_score === 'number'
         ? p.risk_score

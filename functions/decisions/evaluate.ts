@@ -6,6 +6,7 @@
  */
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
+import type { PoolItem } from '../shared/db/prices-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { FINAL_COMMAND_STATUSES } from '../shared/domain/commands.js';
 import {
@@ -20,21 +21,8 @@ import type { Agent, Instance, Mode } from '../shared/domain/types.js';
 import { poolsOfType } from '../shared/placement.js';
 import { type ActiveEngine, activeEngine } from './registry.js';
 
-/** A POOL item as the pricing pipeline writes it (shared contract; stats may be absent). */
-export interface PoolItem {
-  pool_id: string;
-  az: string;
-  instance_type: string;
-  region: string;
-  price?: number | null;
-  priced_at?: string | null;
-  on_demand_price?: number | null;
-  risk_score?: number | null;
-  volatility?: number | null;
-  avg_price_24h?: number | null;
-  interruptions_30d?: number | null;
-  history_hours?: number | null;
-}
+/** A POOL item (the pricing pipeline's contract; statistics may be absent before the pool-risk job ran). */
+export type { PoolItem };
 
 export interface Overrides {
   instance?: {

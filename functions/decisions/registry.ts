@@ -90,7 +90,13 @@ export function acceptanceProblems(parameters: unknown): string[] {
     current: { mode: 'spot', pool_id: `${t}.us-east-1a`, instance_type: t, since: now - 48 * 3_600_000, price: currentPrice },
     candidates,
     on_demand_price: 0.1,
-    limits: { min_savings_percent: 15, risk_threshold: 0.3, max_switches_per_day: 3, max_switches_per_week: 10, min_pool_duration_hours: 2 },
+    limits: {
+      min_savings_percent: 15,
+      risk_threshold: 0.3,
+      max_switches_per_day: 3,
+      max_switches_per_week: 10,
+      min_pool_duration_hours: 2,
+    },
     recent_switches: [],
     now,
     trigger: 'model',
@@ -110,7 +116,10 @@ export function acceptanceProblems(parameters: unknown): string[] {
     }
   };
   check('spot price above on-demand', base([pool('a', 0.12), pool('b', 0.03)], 0.12), (d) => d.recommended_action === 'switch');
-  check('current pool over the risk threshold', base([pool('a', 0.03, 0.9), pool('b', 0.03)], 0.03), (d) => d.recommended_action === 'switch');
+  // Risk computed by the upload's own risk formula: a pool interrupted daily with 30 % price
+  // volatility must count as too risky (weights that make every pool "safe" are rejected).
+  const stormy = { ...pool('a', 0.03), stats: { interruptions_30d: 30, volatility: 0.3, avg_price_24h: 0.03, history_hours: 24 } };
+  check('interrupted, volatile current pool', base([stormy, pool('b', 0.03)], 0.03), (d) => d.recommended_action === 'switch');
   check('equally priced pools', base([pool('a', 0.03), pool('b', 0.03), pool('c', 0.03)], 0.03), (d) => d.recommended_action === 'stay');
   return problems;
 }

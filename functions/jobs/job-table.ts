@@ -10,6 +10,8 @@ export interface JobDef {
   /** Local runtime period in seconds (daily jobs run hourly locally so they can be observed). */
   localEverySeconds: number;
   description: string;
+  /** AWS API actions the job calls besides the table (granted on `*`: they have no resource-level permissions). */
+  awsActions?: string[];
 }
 
 export const JOBS: JobDef[] = [
@@ -19,6 +21,8 @@ export const JOBS: JobDef[] = [
     schedule: 'rate(12 hours)',
     localEverySeconds: 12 * 3600,
     description: 'staging prices → consolidated 5-minute series → canonical hourly series',
+    // The on-demand backfill reads EC2 DescribeSpotPriceHistory.
+    awsActions: ['ec2:DescribeSpotPriceHistory'],
   },
   {
     name: 'agent-heartbeat-timeout',

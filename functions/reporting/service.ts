@@ -5,8 +5,12 @@ import { keys } from '../shared/db/keys.js';
 import { type StagedPoint, pricesRepo } from '../shared/db/prices-repo.js';
 import { replicasRepo } from '../shared/db/replicas-repo.js';
 import { NotFoundError } from '../shared/domain/errors.js';
+import { recordInstanceEvent } from '../shared/instance-log.js';
 import { newId, parsePoolId, parseTimestamp, ttlAfterDays } from '../shared/domain/ids.js';
 import type { Caller, Mode } from '../shared/domain/types.js';
+
+/** switch-report (issue 4) lives in ./switch-report.ts. */
+export { recordSwitchReport } from './switch-report.js';
 
 export interface PricingReportInput {
   instance: {
@@ -159,6 +163,12 @@ export async function recordTerminationReport(
         ttl: ttlAfterDays(now, 90),
       },
     });
+    if (instance.role !== 'TERMINATED') {
+      await recordInstanceEvent(instance.id, 'terminated', 'info', 'termination confirmed by the agent', {
+        source: 'termination-report',
+        terminated_at: at,
+      }, now);
+    }
   }
   if (replica && !replica.termination_confirmed) {
     await replicasRepo.update(agent.id, replica.id, {

@@ -34,11 +34,13 @@ export interface InstanceEvent {
 
 const LOG_TTL_DAYS = 30;
 
+/** Orders events written by one process in the same millisecond (`registered` before `became_primary`). */
+let sequence = 0;
+
 /**
  * Appends an event to an instance's lifecycle log. Best effort: the log is informational, so a
- * failed write is logged and never fails the business operation that already happened. Pass a
- * deterministic `id` when the same event could be recorded twice (a retried request): the
- * (instance, time, id) key then makes the second write a no-op.
+ * failed write is logged and never fails the business operation that already happened. The sort
+ * key is `LOG#<at>#<sequence>-<id>`: time order, then write order within a process.
  */
 export async function recordInstanceEvent(
   instanceId: string,
@@ -47,12 +49,13 @@ export async function recordInstanceEvent(
   message: string,
   metadata: Record<string, unknown> | null,
   now: Date,
-  id: string = newId(),
 ): Promise<void> {
   const at = now.toISOString();
+  const id = newId();
+  sequence = (sequence + 1) % 1e9;
   try {
     await putIfAbsent({
-      ...keys.instanceLog(instanceId, at, id),
+      ...keys.instanceLog(instanceId, at, `${String(sequence).padStart(9, '0')}-${id}`),
       entity: 'instance-log',
       id,
       instance_id: instanceId,
@@ -100,4 +103,28 @@ export async function listInstanceEvents(
     if (!token || events.length >= query.limit) break;
   }
   return { events, nextToken: token ?? null };
+}
+
+/**
+ * Log entries of a registration that created a PRIMARY: `registered` and `became_primary` on the new
+ * instance, `became_zombie` on the PRIMARY it replaced (if any). Called after the transaction.
+ */
+export async function logRegistration(
+  instanceId: string,
+  agentId: string,
+  previousPrimaryId: string | null,
+  now: Date,
+): Promise<void> {
+  await recordInstanceEvent(instanceId, 'registered', 'info', 'instance registered by its agent', { agent_id: agentId }, now);
+  await recordInstanceEvent(instanceId, 'became_primary', 'info', 'instance became the PRIMARY', { agent_id: agentId, replaced: previousPrimaryId }, now);
+  if (previousPrimaryId && previousPrimaryId !== instanceId) {
+    await recordInstanceEvent(
+      previousPrimaryId,
+      'became_zombie',
+      'warning',
+      `replaced as PRIMARY by ${instanceId} (re-registration); still running, serving no traffic`,
+      { agent_id: agentId, new_primary: instanceId },
+      now,
+    );
+  }
 }

@@ -13,7 +13,7 @@ export async function poolSeries(
   fromMs: number,
   toMs: number,
 ): Promise<{ times: number[]; prices: number[] }> {
-  const buckets = await pricesRepo.listConsolidated(
+  const buckets = await pricesRepo.listConsolidatedPrices(
     pool.pool_id,
     new Date(fromMs - MAX_INTERPOLATION_GAP_MS).toISOString(),
     new Date(toMs).toISOString(),

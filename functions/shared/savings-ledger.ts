@@ -124,8 +124,10 @@ export async function accrueAgent(
  */
 export async function forEachLiveAgent(
   fn: (agent: Agent) => Promise<void>,
-  concurrency = 8,
+  options: { concurrency?: number; clientIds?: readonly string[] } = {},
 ): Promise<{ clients: number; agents: number; failed: number }> {
+  const concurrency = options.concurrency ?? 8;
+  const only = options.clientIds ? new Set(options.clientIds) : undefined;
   let clients = 0;
   let agents = 0;
   let failed = 0;
@@ -134,7 +136,7 @@ export async function forEachLiveAgent(
     const page = await clientsRepo.list(100, token);
     token = page.nextToken ?? undefined;
     for (const client of page.items) {
-      if (client.status === 'deleted') continue;
+      if (client.status === 'deleted' || (only && !only.has(client.id))) continue;
       clients++;
       const live = (await agentsRepo.listAllByClient(client.id)).filter((a) => a.status !== 'deleted');
       for (let i = 0; i < live.length; i += concurrency) {
@@ -156,10 +158,13 @@ export async function forEachLiveAgent(
 }
 
 /** Accrues every live agent up to `until` (daily job pre-pass). */
-export async function accrueAllAgents(until: Date): Promise<{ agents: number; accrued: number; failed: number }> {
+export async function accrueAllAgents(
+  until: Date,
+  options: { clientIds?: readonly string[] } = {},
+): Promise<{ agents: number; accrued: number; failed: number }> {
   let accrued = 0;
   const out = await forEachLiveAgent(async (agent) => {
     if ((await accrueAgent(agent, until)) === 'accrued') accrued++;
-  });
+  }, options);
   return { agents: out.agents, accrued, failed: out.failed };
 }

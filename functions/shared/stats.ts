@@ -1,17 +1,17 @@
 import { statsRepo } from './db/stats-repo.js';
 
 /**
- * Operational counters derived from the events feed (see feed.ts publishEvent, which calls
- * `recordFeedStats` for every event it publishes). Kept here so that every writer that already
- * publishes a feed event is counted without a second call site:
+ * Operational counters derived from the events feed (feed.ts publishEvent calls `recordFeedStats`
+ * for every event it publishes), so every writer that publishes is counted without a second call
+ * site. They serve the windowed figures of GET /api/admin/metrics/operational (1 h / 24 h / 7 d);
+ * all-time switch totals come from switches-repo's counters, emergencies from the incidents index.
  *
- * | feed event | data fields read | counters (hourly bucket; `totals` = all-time item) |
+ * | feed event | data fields read | hourly counters |
  * |---|---|---|
- * | switch_completed | `trigger_type` (or `trigger`), `downtime_seconds` | switches_total, switches_<trigger> (+ totals); downtime_count, downtime_sum, dt_le_<bound>, downtime_max |
+ * | switch_completed | `trigger_type` (or `trigger`), `downtime_seconds` | switches_total, switches_<trigger>, downtime_count, downtime_sum, dt_le_<bound>, downtime_max |
  * | command_status_changed | `command_type`, `status` (or `to`) | switches_failed (switch commands that failed) |
- * | emergency_event | `outcome`, `failover_time_ms` | emergency_events (outcome `open`), emergency_failovers (promoted, failed, no_replica), emergency_promoted_120s |
  *
- * Counters are approximate by design (best effort, hour granularity, p95 from a histogram).
+ * Approximate by design: best effort, hour granularity, p95 from a fixed histogram.
  */
 
 /** Upper bounds (seconds) of the downtime histogram; the last bucket is open-ended. */
@@ -19,7 +19,6 @@ export const DOWNTIME_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 
 export const downtimeBucketAttr = (bound: number | 'inf'): string => `dt_le_${bound}`;
 
 const TRIGGERS = new Set(['manual', 'model', 'emergency', 'scheduled']);
-const FAILOVER_OUTCOMES = new Set(['promoted', 'failed', 'no_replica']);
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -27,47 +26,33 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 /** Counter increments for one feed event (pure; exported for tests). */
 export function countersFor(type: string, data: Record<string, unknown>): {
   hourly: Record<string, number>;
-  totals: Record<string, number>;
   maxDowntime?: number;
 } {
   const hourly: Record<string, number> = {};
-  const totals: Record<string, number> = {};
   if (type === 'switch_completed') {
     const trigger = str(data.trigger_type) ?? str(data.trigger);
     hourly.switches_total = 1;
-    totals.switches_total = 1;
-    if (trigger && TRIGGERS.has(trigger)) {
-      hourly[`switches_${trigger}`] = 1;
-      totals[`switches_${trigger}`] = 1;
-    }
+    if (trigger && TRIGGERS.has(trigger)) hourly[`switches_${trigger}`] = 1;
     const downtime = num(data.downtime_seconds);
     if (downtime !== undefined && downtime >= 0) {
       hourly.downtime_count = 1;
       hourly.downtime_sum = downtime;
       const bound = DOWNTIME_BUCKETS.find((b) => downtime <= b);
       hourly[downtimeBucketAttr(bound ?? 'inf')] = 1;
-      return { hourly, totals, maxDowntime: downtime };
+      return { hourly, maxDowntime: downtime };
     }
   } else if (type === 'command_status_changed') {
     const status = str(data.status) ?? str(data.to);
     if (str(data.command_type) === 'switch' && status === 'failed') hourly.switches_failed = 1;
-  } else if (type === 'emergency_event') {
-    const outcome = str(data.outcome);
-    if (outcome === 'open') hourly.emergency_events = 1;
-    if (outcome && FAILOVER_OUTCOMES.has(outcome)) {
-      hourly.emergency_failovers = 1;
-      const ms = num(data.failover_time_ms);
-      if (outcome === 'promoted' && ms !== undefined && ms <= 120_000) hourly.emergency_promoted_120s = 1;
-    }
   }
-  return { hourly, totals };
+  return { hourly };
 }
 
 /** Applies the counters of one feed event. Callers treat a failure as non-fatal. */
 export async function recordFeedStats(type: string, data: Record<string, unknown>, now: Date): Promise<void> {
-  const { hourly, totals, maxDowntime } = countersFor(type, data);
-  if (Object.keys(hourly).length === 0 && Object.keys(totals).length === 0) return;
-  await statsRepo.add(now, hourly, totals);
+  const { hourly, maxDowntime } = countersFor(type, data);
+  if (Object.keys(hourly).length === 0) return;
+  await statsRepo.add(now, hourly);
   if (maxDowntime !== undefined) await statsRepo.max(now, 'downtime_max', maxDowntime);
 }
 

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -40,6 +40,17 @@ export class Schedules extends Construct {
         logRetention: props.logRetention,
       });
       fn.bindTable(props.table, 'readWrite');
+      if (job.awsActions?.length) {
+        fn.addToRolePolicy(new PolicyStatement({ actions: job.awsActions, resources: ['*'] }));
+        if (fn.role) {
+          Validations.of(fn.role).acknowledge(
+            ...job.awsActions.map((action) => ({
+              id: `AwsSolutions-IAM5[Action::${action}]`,
+              reason: `${action} is a read-only API without resource-level permissions, so it can only be granted on *.`,
+            })),
+          );
+        }
+      }
 
       // One invoke role per job (instead of the target's stack-level default), so each role can
       // start exactly one function and the acknowledgement below sits on that role alone.

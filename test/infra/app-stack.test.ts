@@ -12,7 +12,7 @@ import { TABLE_SCHEMA } from '../../functions/shared/db/table-schema.js';
 import { GROUPS, routeKey } from '../../functions/shared/http/route.js';
 import { AppStack } from '../../lib/app-stack.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped CloudFormation JSON
 type Json = any;
 
 const ACCOUNT = '123456789012';
@@ -265,17 +265,17 @@ describe('functions', () => {
 
 describe('EC2 event rules', () => {
   const expectedPatterns = [
-    { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
-    { source: ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] },
+    { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+    { 'source': ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] },
     {
-      source: ['aws.ec2'],
+      'source': ['aws.ec2'],
       'detail-type': ['EC2 Instance State-change Notification'],
-      detail: { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
+      'detail': { state: ['running', 'stopped', 'shutting-down', 'terminated'] },
     },
     {
-      source: ['aws.health'],
+      'source': ['aws.health'],
       'detail-type': ['AWS Health Event'],
-      detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
+      'detail': { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
     },
   ];
 
@@ -368,6 +368,14 @@ describe('schedules', () => {
       expect(matching[0].State ?? 'ENABLED', job.name).toBe('ENABLED');
       expect(matching[0].Name, job.name).toBeUndefined();
       expect(fn(job.name).props.Environment.Variables.TABLE_NAME).toEqual({ Ref: tableId() });
+    }
+  });
+
+  it("grants each job exactly the extra AWS actions the job table declares, and no other job any EC2 access", () => {
+    expect(actionsOf(fn('pricing-consolidation').id)).toContain('ec2:DescribeSpotPriceHistory');
+    for (const job of JOBS) {
+      const ec2 = actionsOf(fn(job.name).id).filter((a) => a.startsWith('ec2:'));
+      expect(ec2, job.name).toEqual(job.awsActions?.filter((a) => a.startsWith('ec2:')) ?? []);
     }
   });
 });

@@ -36,14 +36,14 @@ function envelope<T extends string, D>(
   o: EnvelopeOverrides,
 ): EventBridgeEvent<T, D> {
   return {
-    version: '0',
-    id: o.id ?? randomUUID(),
+    'version': '0',
+    'id': o.id ?? randomUUID(),
     'detail-type': detailType,
     source,
-    account: o.account ?? TEST_ACCOUNT,
-    time: o.time ?? eventTime(),
-    region: o.region ?? TEST_REGION,
-    resources: o.resources ?? defaultResources,
+    'account': o.account ?? TEST_ACCOUNT,
+    'time': o.time ?? eventTime(),
+    'region': o.region ?? TEST_REGION,
+    'resources': o.resources ?? defaultResources,
     detail,
   };
 }
@@ -110,7 +110,7 @@ export function rebalanceRecommendation(
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 export interface StateChangeDetail {
   'instance-id': string;
-  state: InstanceState;
+  'state': InstanceState;
 }
 export type InstanceStateChangeEvent = EventBridgeEvent<
   'EC2 Instance State-change Notification',
@@ -128,7 +128,7 @@ export function instanceStateChange(
   const instanceId = o.instanceId ?? o.detail?.['instance-id'] ?? randomInstanceId();
   const detail: StateChangeDetail = {
     'instance-id': instanceId,
-    state: o.state ?? 'terminated',
+    'state': o.state ?? 'terminated',
     ...o.detail,
   };
   return envelope(

@@ -1,3 +1,5 @@
+import { runEngineForAutoSwitchAgents } from '../../decisions/auto-switch.js';
+import { evaluatePricingAlerts } from '../../notifications/alerts-evaluator.js';
 import { type PoolItem, pricesRepo } from '../../shared/db/prices-repo.js';
 import { poolRiskScore } from '../../shared/domain/risk.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
@@ -63,11 +65,13 @@ export type PoolRiskStep = (now: Date) => Promise<JobSummary | undefined>;
 /**
  * HOOK POINTS (API.md §6: the pool-risk job also "runs the engine for auto-switch agents" and
  * "evaluates pricing alerts"). Those belong to the decisions and notifications owners; each step
- * runs after every POOL item carries fresh statistics, in this order. Wire them here:
- *   ['auto_switch', runEngineForAutoSwitchAgents]  // functions/decisions/auto-switch.ts
- *   ['pricing_alerts', evaluatePricingAlerts]      // functions/notifications/alerts-evaluator.ts
+ * runs after every POOL item carries fresh statistics, in this order, so the engine and the alerts
+ * read this run's risk scores.
  */
-export const afterPoolStats: [name: string, step: PoolRiskStep][] = [];
+export const afterPoolStats: [name: string, step: PoolRiskStep][] = [
+  ['auto_switch', (now) => runEngineForAutoSwitchAgents(now)],
+  ['pricing_alerts', async (now) => ({ ...(await evaluatePricingAlerts(now)) })],
+];
 
 /**
  * The pool-risk-analysis job (every 15 min): recomputes every known pool's statistics (GSI2

@@ -169,7 +169,8 @@ export async function consolidatePrices(now: Date, options: ConsolidationRunOpti
       pools: result.stats.pools,
     };
     await pricesRepo.finishRun(run, { status: 'ok', finished_at: new Date().toISOString(), ...figures });
-    if (trigger !== 'backfill') await pricesRepo.advanceWatermark(run.window_end, run.id);
+    // Only a derived window moves the schedule forward; reprocessing an explicit window or a backfill does not.
+    if (!options.windowStart) await pricesRepo.advanceWatermark(run.window_end, run.id);
     logger.info('pricing consolidation finished', { run_id: run.id, ...figures });
     return { run_id: run.id, trigger, window_start: run.window_start, window_end: run.window_end, ...figures };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Agent, Client, Instance, InstanceRole } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import { type Item, queryAll, queryPage, stripKeys } from './conditions.js';
@@ -17,6 +17,8 @@ export interface Filter {
 export function andFilters(filters: Array<Filter | undefined>): Filter | undefined {
   const parts = filters.filter((f): f is Filter => f !== undefined);
   if (parts.length === 0) return undefined;
+  // DynamoDB rejects redundant parentheses such as ((a)): wrap only when joining several.
+  if (parts.length === 1) return parts[0];
   return {
     expression: parts.map((f) => `(${f.expression})`).join(' AND '),
     names: Object.assign({}, ...parts.map((f) => f.names ?? {})),
@@ -239,23 +241,6 @@ export const adminRepo = {
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': keys.jobLease(job).PK, ':from': `RUN#${from}`, ':to': `RUN#${to}~` },
     });
-  },
-
-  // ---- growth snapshots (GROWTH, one item per day) ----
-  async growthBetween(fromDate: string, toDate: string): Promise<Item[]> {
-    return queryAll({
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.growthSnapshot('').PK, ':from': fromDate, ':to': toDate },
-    });
-  },
-  /** Stores (or replaces: the counts of one day are a fact, rewriting it is idempotent) a day's snapshot. */
-  async putGrowth(snapshot: { date: string; total: number; new: number; active: number }, at: string): Promise<void> {
-    await ddb.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.growthSnapshot(snapshot.date), entity: 'growth-snapshot', ...snapshot, recorded_at: at },
-      }),
-    );
   },
 
   // ---- EC2 events heartbeat (META#EC2EVENTS) ----

@@ -84,6 +84,7 @@ export interface ResolveFields {
   risk_score?: number | null;
   message?: string | null;
   handled_at?: string | null;
+  handling_lease_until?: string | null;
 }
 
 export const incidentsRepo = {
@@ -224,8 +225,8 @@ export const incidentsRepo = {
    * still unresolved (open or handled).
    */
   resolveTx(incidentId: string, fields: ResolveFields, options: { firstHandling: boolean }): TxItem {
-    const names: Record<string, string> = { '#v': 'version', '#outcome': 'outcome' };
-    const values: Item = { ':one': 1, ':null': null };
+    const names: Record<string, string> = { '#v': 'version' };
+    const values: Item = { ':one': 1 };
     const sets = ['#v = #v + :one'];
     Object.entries(fields).forEach(([k, v], i) => {
       if (v === undefined) return;
@@ -236,8 +237,10 @@ export const incidentsRepo = {
     let condition = 'attribute_exists(PK)';
     if (options.firstHandling) {
       condition += ' AND (attribute_not_exists(handled_at) OR handled_at = :null)';
+      values[':null'] = null;
     } else {
       condition += ' AND #outcome IN (:open, :handled)';
+      names['#outcome'] = 'outcome';
       values[':open'] = 'open';
       values[':handled'] = 'handled';
     }
@@ -287,6 +290,20 @@ export const incidentsRepo = {
     );
     const item = out.Items?.[0];
     return item ? toIncident(item) : undefined;
+  },
+
+  /** An agent's incidents, newest first (GSI1). */
+  async listByAgent(agentId: string, limit = 1000): Promise<Incident[]> {
+    const items = await queryAll<Item>(
+      {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.incidentsOfAgentIndex(agentId, '', '').GSI1PK },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+    return items.map(toIncident);
   },
 
   /** The incident open for (instance, signal), through its guard. */

@@ -230,7 +230,7 @@ export const keys = {
   /** Client growth counts of one day (admin growth route). */
   growthDay: (day: string): Key => ({ PK: 'GROWTH', SK: day }),
 
-  // ---- admin: search index, activity, counters, growth, meta (issue 5) ----
+  // ---- admin: search index, activity, counters, meta (issue 5) ----
   /**
    * Search index entry (admin search, no Scan): one item per searchable name, partitioned by the
    * name's first two lower-cased characters (search needs at least 2), sorted by the lower-cased
@@ -246,12 +246,8 @@ export const keys = {
     GSI3PK: 'ACTIVITY',
     GSI3SK: `${createdAt}#${notificationId}`,
   }),
-  /** Hourly operational counters (switches, downtime histogram, emergencies), `hour` = `YYYY-MM-DDTHH`. */
+  /** Hourly operational counters (switches, failed switches, downtime histogram), `hour` = `YYYY-MM-DDTHH`; kept 8 days. */
   statsHour: (hour: string): Key => ({ PK: 'STATS#HOURLY', SK: hour }),
-  /** All-time counters (switches by trigger). */
-  statsTotals: (): Key => ({ PK: 'STATS#TOTALS', SK: 'TOTALS' }),
-  /** Daily client-growth snapshot (`date` = `YYYY-MM-DD`), written by the daily snapshot job. */
-  growthSnapshot: (date: string): Key => ({ PK: 'GROWTH', SK: date }),
   /** Last time the ec2-events consumer received an event (system-health). */
   ec2EventsMeta: (): Key => ({ PK: 'META#EC2EVENTS', SK: 'META' }),
 

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { getItem, isConditionFailure, type Item, putIfAbsent, queryAll, queryPage, stripKeys } from './conditions.js';
+import { getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -128,10 +128,15 @@ const RUN_TTL_SECONDS = 90 * DAY_S;
 
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
-/** Writes items with BatchWriteItem (25 per call, `concurrency` calls in flight, unprocessed items retried). */
+/**
+ * Writes items with BatchWriteItem (25 per call, `concurrency` calls in flight, unprocessed items
+ * retried). Items with the same key are written once (the last wins): BatchWriteItem rejects a
+ * batch that names one key twice (e.g. a report listing a pool twice, or a retried report).
+ */
 async function batchPut(items: Item[], concurrency = 8): Promise<void> {
+  const unique = [...new Map(items.map((item) => [`${item.PK as string}\u0000${item.SK as string}`, item])).values()];
   const batches: Item[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  for (let i = 0; i < unique.length; i += 25) batches.push(unique.slice(i, i + 25));
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
@@ -289,19 +294,16 @@ export const pricesRepo = {
     return items.map((i) => stripKeys(i) as unknown as ConsolidatedPriceItem);
   },
 
-  /** The last consolidated bucket that starts before `beforeIso` (the price in force at a window start). */
-  async lastConsolidatedBefore(poolId: string, beforeIso: string): Promise<ConsolidatedPriceItem | undefined> {
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk AND SK < :before',
-        ExpressionAttributeValues: { ':pk': keys.consolidatedPrice(poolId, '').PK, ':before': beforeIso },
-        ScanIndexForward: false,
-        Limit: 1,
-      }),
+  /** Only bucket start and price of a pool's buckets in [fromIso, toIso] (statistics read many pools). */
+  async listConsolidatedPrices(poolId: string, fromIso: string, toIso: string): Promise<{ bucket_start: string; price: number }[]> {
+    return queryAll<{ bucket_start: string; price: number }>(
+      {
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': keys.consolidatedPrice(poolId, '').PK, ':from': fromIso, ':to': toIso },
+        ProjectionExpression: 'bucket_start, price',
+      },
+      100_000,
     );
-    const item = out.Items?.[0];
-    return item ? (stripKeys(item) as unknown as ConsolidatedPriceItem) : undefined;
   },
 
   /** A pool's canonical hours with start in [fromIso, toIso], oldest first. */

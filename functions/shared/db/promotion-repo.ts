@@ -120,12 +120,14 @@ export async function promoteReplicaTx(plan: PromotionPlan): Promise<{ instance:
           TableName: tableName(),
           Key: keys.instance(next.id),
           UpdateExpression:
-            'SET #role = :primary, GSI1SK = :gsi, notice_status = :none, last_seen_at = :at, zombie_since = :null, #v = #v + :one',
+            'SET #role = :primary, GSI1SK = :gsi, GSI3PK = :gsi3, notice_status = :none, last_seen_at = :at, ' +
+            'zombie_since = :null, #v = #v + :one',
           ConditionExpression: '#role = :replica AND agent_id = :aid',
           ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
           ExpressionAttributeValues: {
             ':primary': 'PRIMARY',
             ':gsi': roleChange(agent.id, next.id, 'PRIMARY').GSI1SK,
+            ':gsi3': roleChange(agent.id, next.id, 'PRIMARY').GSI3PK,
             ':none': 'none',
             ':at': at,
             ':null': null,
@@ -199,11 +201,12 @@ function demoteOldPrimaryTx(agentId: string, instanceId: string, old: OldPrimary
   const values: Record<string, unknown> = {
     ':role': change.role,
     ':gsi': change.GSI1SK,
+    ':gsi3': change.GSI3PK,
     ':one': 1,
     ':primary': 'PRIMARY',
     ':aid': agentId,
   };
-  const sets = ['#role = :role', 'GSI1SK = :gsi', '#v = #v + :one'];
+  const sets = ['#role = :role', 'GSI1SK = :gsi', 'GSI3PK = :gsi3', '#v = #v + :one'];
   if (old.role === 'ZOMBIE') {
     sets.push('zombie_since = :at');
     values[':at'] = at;

@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../domain/errors.js';
-import type { Replica } from '../domain/types.js';
+import type { Agent, Replica } from '../domain/types.js';
 import { tableName } from './client.js';
 import { cancellationReasons, getItem, queryAll, stripKeys, transact, updateItem, type UpdateSpec } from './conditions.js';
 import { keys } from './keys.js';
@@ -132,6 +132,24 @@ export const replicasRepo = {
       limit,
     );
     return items.map(toReplica);
+  },
+
+  /**
+   * Live agents in manual-replica mode, for the reconciler: the admin all-agents index (GSI2
+   * `AGENTS`), filtered on the config flag. A job-only read (once a minute), paginated by queryAll.
+   */
+  async listManualModeAgents(limit = 10_000): Promise<Agent[]> {
+    const items = await queryAll<Record<string, unknown>>(
+      {
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk',
+        FilterExpression: '#config.manual_replica_enabled = :true AND #status <> :deleted',
+        ExpressionAttributeNames: { '#config': 'config', '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': keys.allAgentsIndex('', '').GSI2PK, ':true': true, ':deleted': 'deleted' },
+      },
+      limit,
+    );
+    return items.map((i) => stripKeys(i) as unknown as Agent);
   },
 
   /** Terminations marked before `before` and still unconfirmed (GSI2, sparse). */

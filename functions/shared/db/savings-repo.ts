@@ -96,13 +96,14 @@ export const savingsRepo = {
    */
   async accrue(w: AccrualWrite): Promise<boolean> {
     const total = w.parts.reduce((acc, p) => addAmounts(acc, p), { ...ZERO_AMOUNTS });
-    const values: Record<string, unknown> = { ':until': w.until, ':s': total.savings, ':deleted': 'deleted', ':null': null };
+    const values: Record<string, unknown> = { ':until': w.until, ':s': total.savings, ':deleted': 'deleted' };
     let condition = 'attribute_exists(PK) AND #status <> :deleted AND ';
     if (w.previous) {
       condition += 'accrued_until = :prev';
       values[':prev'] = w.previous;
     } else {
       condition += '(attribute_not_exists(accrued_until) OR accrued_until = :null)';
+      values[':null'] = null;
     }
     const items: TxItem[] = [
       {
@@ -119,7 +120,13 @@ export const savingsRepo = {
     for (const part of w.parts) {
       items.push(bucketAdd(keys.clientLedgerDay(w.clientId, part.day), { client_id: w.clientId }, part.day, part, w.ttlEpochSeconds));
       items.push(
-        bucketAdd(keys.agentLedgerDay(w.agentId, part.day), { agent_id: w.agentId, client_id: w.clientId }, part.day, part, w.ttlEpochSeconds),
+        bucketAdd(
+          keys.agentLedgerDay(w.agentId, part.day),
+          { agent_id: w.agentId, client_id: w.clientId },
+          part.day,
+          part,
+          w.ttlEpochSeconds,
+        ),
       );
     }
     if (w.instanceId && total.savings !== 0) {

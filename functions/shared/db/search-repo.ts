@@ -1,4 +1,4 @@
-import { BatchGetCommand, PutCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, PutCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
 import { type Item, type Key, queryPage } from './conditions.js';
 import { keys } from './keys.js';
@@ -67,6 +67,18 @@ export const searchRepo = {
       nextToken,
     );
     return page;
+  },
+
+  /**
+   * Deletes entries whose entity no longer exists (it expired by TTL or was never completed):
+   * housekeeping done by the reader that found them, so dead names do not pile up in front of
+   * live ones. Idempotent (deleting a missing key is a no-op).
+   */
+  async removeDangling(entries: Key[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 25) {
+      const batch = entries.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: batch } }));
+    }
   },
 };
 

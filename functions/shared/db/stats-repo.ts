@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
-import { type Item, getItem, isConditionFailure } from './conditions.js';
+import { type Item, isConditionFailure } from './conditions.js';
 import { keys } from './keys.js';
 import { batchGet } from './search-repo.js';
 
@@ -16,46 +16,26 @@ export const hourOf = (at: Date): string => at.toISOString().slice(0, 13);
  * best-effort: a failed increment is logged by the caller, never fails a business write.
  */
 export const statsRepo = {
-  /** Adds `counters` to the hour bucket of `at` (and, with `totals`, to the all-time item). */
-  async add(at: Date, counters: Record<string, number>, totals: Record<string, number> = {}): Promise<void> {
+  /** Adds `counters` to the hour bucket of `at`. */
+  async add(at: Date, counters: Record<string, number>): Promise<void> {
     const hourly = Object.entries(counters).filter(([, v]) => v !== 0);
-    if (hourly.length > 0) {
-      const names: Record<string, string> = { '#ttl': 'ttl' };
-      const values: Item = { ':ttl': Math.floor(at.getTime() / 1000) + HOURLY_TTL_SECONDS, ':hour': hourOf(at) };
-      const adds = hourly.map(([k, v], i) => {
-        names[`#c${i}`] = k;
-        values[`:c${i}`] = v;
-        return `#c${i} :c${i}`;
-      });
-      await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.statsHour(hourOf(at)),
-          UpdateExpression: `SET #ttl = :ttl, hour_start = :hour ADD ${adds.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    }
-    const total = Object.entries(totals).filter(([, v]) => v !== 0);
-    if (total.length > 0) {
-      const names: Record<string, string> = {};
-      const values: Item = {};
-      const adds = total.map(([k, v], i) => {
-        names[`#c${i}`] = k;
-        values[`:c${i}`] = v;
-        return `#c${i} :c${i}`;
-      });
-      await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.statsTotals(),
-          UpdateExpression: `ADD ${adds.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    }
+    if (hourly.length === 0) return;
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    const values: Item = { ':ttl': Math.floor(at.getTime() / 1000) + HOURLY_TTL_SECONDS, ':hour': hourOf(at) };
+    const adds = hourly.map(([k, v], i) => {
+      names[`#c${i}`] = k;
+      values[`:c${i}`] = v;
+      return `#c${i} :c${i}`;
+    });
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.statsHour(hourOf(at)),
+        UpdateExpression: `SET #ttl = :ttl, hour_start = :hour ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
   },
 
   /** Raises the hour's `attr` to `value` if it is higher (a running maximum). */
@@ -83,9 +63,5 @@ export const statsRepo = {
       hourKeys.push(keys.statsHour(hourOf(new Date(t))));
     }
     return [...(await batchGet(hourKeys)).values()];
-  },
-
-  async totals(): Promise<Item> {
-    return (await getItem(keys.statsTotals(), false)) ?? {};
   },
 };

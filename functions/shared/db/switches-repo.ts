@@ -74,8 +74,9 @@ function historyQuery(clientId: string, f: SwitchFilters): Omit<QueryCommandInpu
   const values: Record<string, unknown> = {};
   const names: Record<string, string> = {};
   const filters: string[] = [];
-  // `~` sorts after every character used in ISO timestamps and ids: an open upper bound.
-  const lo = f.from ?? '';
+  // Key values cannot be empty: '0000' sorts before every ISO timestamp; `~` sorts after every
+  // character used in ISO timestamps and ids, so `<to>~` includes switches initiated exactly at `to`.
+  const lo = f.from ?? '0000';
   const hi = `${f.to ?? '9999'}~`;
   let input: Omit<QueryCommandInput, 'TableName'>;
   if (f.agentId) {

@@ -68,12 +68,14 @@ function pointerTx(seen: EnginePointer | undefined, next: { active: string; fall
     ':one': 1,
     ':zero': 0,
     ':entity': 'engine-pointer',
-    ':null': null,
   };
-  let condition = '(attribute_not_exists(active_upload_id) OR active_upload_id = :null)';
+  let condition: string;
   if (seen?.active_upload_id) {
     condition = 'active_upload_id = :seen';
     values[':seen'] = seen.active_upload_id;
+  } else {
+    condition = '(attribute_not_exists(active_upload_id) OR active_upload_id = :null)';
+    values[':null'] = null;
   }
   return {
     Update: {
@@ -121,7 +123,13 @@ export const uploadsRepo = {
 
   async pointer(consistent = true): Promise<EnginePointer | undefined> {
     const item = await getItem<EnginePointer>(keys.enginePointer(), consistent);
-    return item ? { active_upload_id: item.active_upload_id ?? null, fallback_upload_id: item.fallback_upload_id ?? null, activated_at: item.activated_at ?? null, version: item.version ?? 0 } : undefined;
+    if (!item) return undefined;
+    return {
+      active_upload_id: item.active_upload_id ?? null,
+      fallback_upload_id: item.fallback_upload_id ?? null,
+      activated_at: item.activated_at ?? null,
+      version: item.version ?? 0,
+    };
   },
 
   /** Marks a pending upload failed (it did not pass the acceptance check). */

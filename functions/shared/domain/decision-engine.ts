@@ -578,7 +578,8 @@ function riskOf(
 }
 
 function scorePools(p: EngineParameters, input: DecisionInput, now: number): ScoredPool[] {
-  const out: ScoredPool[] = [];
+  // Keyed by pool id so a duplicate listing is found in O(1): ranking 1,000 pools stays linear.
+  const byPool = new Map<string, ScoredPool>();
   const w = p.scoring.current_price_weight;
   for (const pool of input.candidates) {
     if (pool.instance_type !== input.current.instance_type) continue;
@@ -596,10 +597,9 @@ function scorePools(p: EngineParameters, input: DecisionInput, now: number): Sco
     const expected = w * price + (1 - w) * sustainedPrice;
     const hh = pool.stats?.history_hours;
     // A pool listed twice (e.g. reports from PRIMARY and REPLICA): keep the fresher listing.
-    const dup = out.findIndex((s) => s.pool.pool_id === pool.pool_id);
-    if (dup >= 0 && (out[dup] as ScoredPool).ageSeconds < ageSeconds) continue;
-    if (dup >= 0) out.splice(dup, 1);
-    out.push({
+    const dup = byPool.get(pool.pool_id);
+    if (dup && dup.ageSeconds < ageSeconds) continue;
+    byPool.set(pool.pool_id, {
       pool,
       price,
       sustainedPrice,
@@ -609,7 +609,7 @@ function scorePools(p: EngineParameters, input: DecisionInput, now: number): Sco
       historyHours: typeof hh === 'number' && Number.isFinite(hh) ? hh : null,
     });
   }
-  return out;
+  return [...byPool.values()];
 }
 
 /** Confidence from how far a saving clears its threshold: 0.5 at the threshold, 1 at twice it. */

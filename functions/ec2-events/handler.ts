@@ -1,0 +1,28 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger, MetricUnit, metrics } from '../shared/observability.js';
+import { MalformedEventError } from './schemas.js';
+import { processEc2Event } from './service.js';
+
+/**
+ * The `ec2-events` Lambda: EventBridge → one event per invocation (API.md §5). A malformed event
+ * throws, so EventBridge/Lambda retry it twice and then deliver it to the dead-letter queue; an
+ * unknown instance, a duplicate or an event we do not act on returns normally.
+ */
+export const handler = middy(async (event: unknown, _context: Context) => {
+  try {
+    return await processEc2Event(event);
+  } catch (err) {
+    if (err instanceof MalformedEventError) {
+      metrics.addMetric('Ec2EventMalformed', MetricUnit.Count, 1);
+      logger.error('malformed EventBridge event: failing so it reaches the DLQ', { issues: err.issues });
+    } else {
+      logger.error('EC2 event processing failed', { error: err as Error });
+    }
+    throw err;
+  }
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
