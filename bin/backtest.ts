@@ -149,14 +149,14 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      ondemand: { type: 'string' },
+      'ondemand': { type: 'string' },
       'engine-params': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      detail: { type: 'boolean', default: false },
-      interval: { type: 'string' },
-      overlap: { type: 'string' },
-      downtime: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      'json': { type: 'boolean', default: false },
+      'detail': { type: 'boolean', default: false },
+      'interval': { type: 'string' },
+      'overlap': { type: 'string' },
+      'downtime': { type: 'string' },
+      'help': { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {

@@ -69,7 +69,12 @@ export async function run(): Promise<Record<string, unknown>> {
         );
         samples.push(Number(ms));
       }
-      rows.push({ function: name, bundle_kb: round(bytes / 1024, 1), gzip_kb: round(gzipped / 1024, 1), cold_init_ms: round(median(samples), 1) });
+      rows.push({
+        function: name,
+        bundle_kb: round(bytes / 1024, 1),
+        gzip_kb: round(gzipped / 1024, 1),
+        cold_init_ms: round(median(samples), 1),
+      });
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     const post = async (path: string, token: string, body: unknown) => {
       const res = await fetch(`${gateway.baseUrl}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       const text = await res.text();

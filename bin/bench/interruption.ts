@@ -8,15 +8,15 @@ const INSTANCE_TYPE = 'm5.bench';
 
 const instanceId = () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
 const warning = (iid: string, id: string = randomUUID()) => ({
-  version: '0',
+  'version': '0',
   id,
   'detail-type': 'EC2 Spot Instance Interruption Warning',
-  source: 'aws.ec2',
-  account: '123456789012',
-  time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  region: REGION,
-  resources: [`arn:aws:ec2:${REGION}:123456789012:instance/${iid}`],
-  detail: { 'instance-id': iid, 'instance-action': 'terminate' },
+  'source': 'aws.ec2',
+  'account': '123456789012',
+  'time': new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  'region': REGION,
+  'resources': [`arn:aws:ec2:${REGION}:123456789012:instance/${iid}`],
+  'detail': { 'instance-id': iid, 'instance-action': 'terminate' },
 });
 
 const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), max: round(Math.max(...xs)) });
@@ -176,17 +176,17 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     }
 
     return {
-      events: EVENTS,
-      event_to_command_visible_ms: stats(visibleMs),
-      event_handler_ms: stats(handlerMs),
-      dynamodb_round_trips_per_event: { mean: mean(eventCalls), min: Math.min(...eventCalls), max: Math.max(...eventCalls) },
-      dynamodb_round_trips_agent_poll: { mean: mean(pollCalls) },
-      round_trips_per_event_by_command: perEventByCommand,
-      duplicate_deliveries: DUPLICATE_EVENTS,
+      'events': EVENTS,
+      'event_to_command_visible_ms': stats(visibleMs),
+      'event_handler_ms': stats(handlerMs),
+      'dynamodb_round_trips_per_event': { mean: mean(eventCalls), min: Math.min(...eventCalls), max: Math.max(...eventCalls) },
+      'dynamodb_round_trips_agent_poll': { mean: mean(pollCalls) },
+      'round_trips_by_command_event_plus_poll': perEventByCommand,
+      'duplicate_deliveries': DUPLICATE_EVENTS,
       '3_eventbridge_plus_agent_ms': stats(dupMs),
-      dynamodb_round_trips_per_4_reports: { mean: mean(dupCalls) },
-      promotion_event_ms: stats(promoMs),
-      dynamodb_round_trips_per_promotion_event: { mean: mean(promoCalls) },
+      'dynamodb_round_trips_per_4_reports': { mean: mean(dupCalls) },
+      'promotion_event_ms': stats(promoMs),
+      'dynamodb_round_trips_per_promotion_event': { mean: mean(promoCalls) },
     };
   } finally {
     ddb.middlewareStack.remove('bench-interruption-counter');

@@ -371,7 +371,7 @@ const startsWith = (value: unknown, prefix: string): boolean =>
 function stillMatches(kind: SearchKind, entity: Item, prefix: string): boolean {
   if (kind === 'client') return startsWith(entity.name, prefix);
   if (kind === 'agent') return startsWith(entity.hostname, prefix);
-  return startsWith(entity.id, prefix) || startsWith(entity.hostname, prefix);
+  return startsWith(entity.hostname, prefix);
 }
 
 const entityKey = (kind: SearchKind, id: string) =>

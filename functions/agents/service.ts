@@ -349,7 +349,13 @@ async function transactAgentChange(agent: Agent, expectedVersion: number, items:
 }
 
 /** POST /api/client/agents/{aid}/toggle-enabled. Disabling cancels pending commands. */
-export async function toggleEnabled(caller: Caller, agentId: string, input: { enabled: boolean; version?: number }, ifMatch: number | undefined, now: Date) {
+export async function toggleEnabled(
+  caller: Caller,
+  agentId: string,
+  input: { enabled: boolean; version?: number },
+  ifMatch: number | undefined,
+  now: Date,
+) {
   const at = now.toISOString();
   return withVersionRetry(input.version ?? ifMatch, async (expected) => {
     const agent = await loadAgent(caller, agentId);
@@ -362,7 +368,12 @@ export async function toggleEnabled(caller: Caller, agentId: string, input: { en
       agentUpdateTx(agent, agent.version, { config, enabled: input.enabled, status }),
       ...cancels.map((c) => cancelCommandTx(c, at, 'agent disabled')),
     ]);
-    return { agent_id: agent.id, config: configView(config, await replicaCount(agent.id)), version: agent.version + 1, commands_cancelled: cancels.length };
+    return {
+      agent_id: agent.id,
+      config: configView(config, await replicaCount(agent.id)),
+      version: agent.version + 1,
+      commands_cancelled: cancels.length,
+    };
   });
 }
 
@@ -503,4 +514,3 @@ export async function deleteAgent(caller: Caller, agentId: string, now: Date) {
   const result = await deleteAgentCascade(agent, now);
   return { agent_id: agent.id, status: 'deleted' as const, ...result };
 }
-

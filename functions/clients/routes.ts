@@ -38,7 +38,7 @@ export const clientsRoutes = {
     path: '/api/admin/clients/{cid}',
     group: 'clients',
     auth: 'admin',
-    summary: "Soft-delete a client: revoke its token, delete its agents, expire its data after 30 days",
+    summary: 'Soft-delete a client: revoke its token, delete its agents, expire its data after 30 days',
     params: cidParams,
     response: obj({ client_id: uuid, status: z.literal('deleted'), agents_deleted: z.number().int() }),
   }),

@@ -18,21 +18,21 @@ const eventTime = z
 
 export const envelopeSchema = z.object({
   // Always "0" on the wire; the EC2 guide's state-change example omits it (EC2-SIGNALS.md §3), so it is optional.
-  version: z.string().max(8).optional(),
-  id: z.string().min(1).max(128),
+  'version': z.string().max(8).optional(),
+  'id': z.string().min(1).max(128),
   'detail-type': z.string().min(1).max(256),
-  source: z.string().min(1).max(256),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
-  time: eventTime,
-  region: z.string().min(1).max(64),
-  resources: z.array(z.string().max(2048)).max(10_000),
-  detail: z.record(z.string(), z.unknown()),
+  'source': z.string().min(1).max(256),
+  'account': z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  'time': eventTime,
+  'region': z.string().min(1).max(64),
+  'resources': z.array(z.string().max(2048)).max(10_000),
+  'detail': z.record(z.string(), z.unknown()),
 });
 
 export const spotInterruptionSchema = envelopeSchema.extend({
   'detail-type': z.literal('EC2 Spot Instance Interruption Warning'),
-  source: z.literal('aws.ec2'),
-  detail: z.object({
+  'source': z.literal('aws.ec2'),
+  'detail': z.object({
     'instance-id': ec2InstanceId,
     'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
   }),
@@ -40,16 +40,16 @@ export const spotInterruptionSchema = envelopeSchema.extend({
 
 export const rebalanceSchema = envelopeSchema.extend({
   'detail-type': z.literal('EC2 Instance Rebalance Recommendation'),
-  source: z.literal('aws.ec2'),
-  detail: z.object({ 'instance-id': ec2InstanceId }),
+  'source': z.literal('aws.ec2'),
+  'detail': z.object({ 'instance-id': ec2InstanceId }),
 });
 
 export const stateChangeSchema = envelopeSchema.extend({
   'detail-type': z.literal('EC2 Instance State-change Notification'),
-  source: z.literal('aws.ec2'),
-  detail: z.object({
+  'source': z.literal('aws.ec2'),
+  'detail': z.object({
     'instance-id': ec2InstanceId,
-    state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']),
+    'state': z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']),
   }),
 });
 
@@ -58,8 +58,8 @@ const healthEntity = z.object({ entityValue: z.string().min(1).max(2048) }).pass
 
 export const healthSchema = envelopeSchema.extend({
   'detail-type': z.literal('AWS Health Event'),
-  source: z.literal('aws.health'),
-  detail: z
+  'source': z.literal('aws.health'),
+  'detail': z
     .object({
       eventArn: z.string().min(1).max(2048),
       service: z.string().min(1).max(64),

@@ -1,3 +1,4 @@
+import { recordEc2EventReceived } from '../shared/db/admin-repo.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { incidentsRepo } from '../shared/db/incidents-repo.js';
@@ -30,13 +31,13 @@ const HEALTH_IMMINENT_SECONDS = 15 * 60;
 
 type Work =
   | {
-      instanceId: string;
-      kind: 'signal';
-      signal: SignalType;
-      origin: string;
-      deadline: string | null;
-      instanceAction: string | null;
-    }
+    instanceId: string;
+    kind: 'signal';
+    signal: SignalType;
+    origin: string;
+    deadline: string | null;
+    instanceAction: string | null;
+  }
   | { instanceId: string; kind: 'launched' | 'stopped'; origin: string };
 
 export interface InstanceOutcome {
@@ -131,6 +132,19 @@ async function allowedAccounts(clientId: string, now: Date): Promise<string[]> {
   return accounts;
 }
 
+/**
+ * system-health's `ec2_events_last_received_at` (functions/shared/db/admin-repo.ts): written for
+ * processed events only — an unknown instance writes nothing — and at most once a minute per
+ * container, so an interruption storm does not hammer one item.
+ */
+const RECEIVED_EVERY_MS = 60_000;
+let lastNoted = 0;
+async function noteReceived(now: Date): Promise<void> {
+  if (now.getTime() - lastNoted < RECEIVED_EVERY_MS) return;
+  lastNoted = now.getTime();
+  await recordEc2EventReceived(now).catch((err: unknown) => logger.warn('could not record the receive time', { error: err as Error }));
+}
+
 /** Whether `account` may act on the client's instances (API.md §5). */
 function accountAllowed(account: string, allowed: string[]): boolean {
   const own = config.stackAccount;
@@ -199,6 +213,7 @@ export async function processEc2Event(raw: unknown, now = new Date()): Promise<E
     throw err;
   }
   const summary: EventSummary = { ...base, status: 'processed', instances: outcomes };
+  await noteReceived(now);
   await incidentsRepo.finishEvent(parsed.event.id, { instances: outcomes.map((o) => `${o.instance_id}:${o.status}:${o.incident_id ?? ''}`) });
   metrics.addMetric('Ec2EventProcessed', MetricUnit.Count, 1);
   return summary;

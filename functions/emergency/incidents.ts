@@ -10,6 +10,7 @@
  */
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { placeholderReplica } from '../agents/service.js';
+import { switchLimitReached } from '../commands/switching.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { tableName } from '../shared/db/client.js';
 import { cancelCommandTx, commandsRepo, putCommandTx } from '../shared/db/commands-repo.js';
@@ -156,7 +157,7 @@ async function awaitOrTakeOver(incident: Incident, now: Date, wait: boolean): Pr
       }
     }
     if (!wait || Date.now() - started > WAIT_FOR_HANDLER_MS) return current;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 40));
     const fresh = await incidentsRepo.get(current.id);
     if (!fresh) return current;
     if (fresh.handled_at) return fresh;
@@ -954,7 +955,9 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
       .filter((p) => currentRisk === null || (p.risk_score as number) < currentRisk)
       .filter((p) => maxPrice == null || p.price == null || p.price <= maxPrice)
       .sort((a, b) => (a.risk_score as number) - (b.risk_score as number) || (a.price ?? Infinity) - (b.price ?? Infinity))[0];
-    // Never downgrade a termination notice.
+    // The notice lasts the 2 h window: the incident stays on the reconciler's queue, which clears
+    // the agent's `rebalance` notice afterwards (or when the PRIMARY moved on). Never downgrade a
+    // termination notice.
     const noticeSet = agent.notice_status === 'termination' ? {} : { notice_status: 'rebalance', notice_deadline: null };
 
     // Switch: under `switch` the recommendation itself says the pool is unsafe; under `prewarm`
@@ -969,8 +972,8 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
       const pending = await commandsRepo.listPending(agent.id, 100);
       const openSwitch = pending.find((c) => c.command_type === 'switch' && c.priority >= PRIORITY.modelUrgent);
       // (A slot naming a finished command counts as empty, as in functions/commands/switching.ts.)
-      const limits = await switchLimitsAllow(agent, now);
-      if (!openSwitch && !agent.inflight_command_id && limits.ok) {
+      const limitReached = await switchLimitReached(agent, now); // API.md §4.6 daily/weekly limits
+      if (!openSwitch && !agent.inflight_command_id && limitReached === null) {
         const command = incidentSwitch(
           incident,
           agent,
@@ -1003,7 +1006,7 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
             ...lower.map((c) => cancelCommandTx(c, at, 'superseded by a rebalance switch')),
           ],
           now,
-          { close: true },
+          { close: false },
         );
         if (result.command_id === command.id) {
           await publishEvent({
@@ -1035,7 +1038,7 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
           },
           [putReplicaTx(replica), agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version })],
           now,
-          { close: true },
+          { close: false },
         );
       }
     }
@@ -1047,10 +1050,10 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
           : 'rebalance (prewarm): no suitable pool for a replica'
         : policy === 'switch'
           ? !agent.config.auto_switch_enabled
-            ? 'rebalance (switch): auto-switch is off'
-            : !safer
-              ? 'rebalance (switch): no safer pool'
-              : 'rebalance (switch): a switch is already open or the switch limits are reached'
+              ? 'rebalance (switch): auto-switch is off'
+              : !safer
+                  ? 'rebalance (switch): no safer pool'
+                  : 'rebalance (switch): a switch is already open or the switch limits are reached'
           : `rebalance (${policy}): monitoring`;
     return commitHandling(
       incident,
@@ -1064,19 +1067,9 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
       },
       [agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version })],
       now,
-      { close: true },
+      { close: false },
     );
   });
-}
-
-/** API.md §4.6 limits for an automated switch: per day and per week (switch commands delivered). */
-async function switchLimitsAllow(agent: Agent, now: Date): Promise<{ ok: boolean }> {
-  const commands = await commandsRepo.listByAgent(agent.id);
-  const delivered = commands.filter((c) => c.command_type === 'switch' && c.delivered_at && c.status !== 'cancelled');
-  const since = (hours: number) => new Date(now.getTime() - hours * 3600_000).toISOString();
-  const day = delivered.filter((c) => (c.delivered_at as string) >= since(24)).length;
-  const week = delivered.filter((c) => (c.delivered_at as string) >= since(24 * 7)).length;
-  return { ok: day < agent.config.max_switches_per_day && week < agent.config.max_switches_per_week };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ export async function terminationImminent(caller: Caller, agentId: string, input
   const { incident } = await reportSignal(
     {
       instance,
+      agent,
       signal: 'termination',
       source: 'agent',
       origin: 'termination-imminent',
@@ -220,8 +221,8 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
         ? parseTimestamp(input.termination_time).toISOString()
         : new Date(now.getTime() + INTERRUPTION_LEAD_SECONDS * 1000).toISOString()
       : null;
-  const { incident } = await reportSignal(
-    { instance, signal, source: 'agent', origin: `create-emergency-replica:${input.signal_type}`, detectedAt, deadline },
+  const { incident, created } = await reportSignal(
+    { instance, agent, signal, source: 'agent', origin: `create-emergency-replica:${input.signal_type}`, detectedAt, deadline },
     now,
     { waitForHandling: true },
   );
@@ -240,9 +241,16 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   }
   const existing = replicas.find((r) => isActive(r) && r.status === 'ready') ?? replicas.find(isActive);
   if (existing) {
+    // This very report's incident pre-warmed it (rebalance policy): for the agent, it was created now.
+    const createdNow = created && incident.action_taken === 'replica_prewarmed' && incident.replica_id === existing.id;
     return {
-      status: 200,
-      body: emergencyReplicaReply(existing, { existing: true, urgency, incident, message: `replica ${existing.id} already exists` }),
+      status: createdNow ? 201 : 200,
+      body: emergencyReplicaReply(existing, {
+        existing: !createdNow,
+        urgency,
+        incident,
+        message: createdNow ? `emergency replica ${existing.id} requested in ${existing.pool_id}` : `replica ${existing.id} already exists`,
+      }),
     };
   }
   if (!current.config.enabled || !current.config.auto_switch_enabled) {
@@ -373,6 +381,7 @@ export async function rebalanceRecommendation(
   const { incident } = await reportSignal(
     {
       instance,
+      agent,
       signal: 'rebalance',
       source: 'agent',
       origin: 'rebalance-recommendation',

@@ -204,7 +204,8 @@ export async function createReplica(caller: Caller, agentId: string, input: Crea
       );
     }
     const replica = await newReplica(agent, input, at);
-    const instanceTx = input.instance_id && !isPlaceholderId(input.instance_id) ? await replicaInstanceTx(agent, replica, input.instance_id, at) : [];
+    const launched = input.instance_id && !isPlaceholderId(input.instance_id) ? input.instance_id : undefined;
+    const instanceTx = launched ? await replicaInstanceTx(agent, replica, launched, at) : [];
     try {
       await transact([putReplicaTx(replica), agentVersionTx(agent), ...instanceTx]);
     } catch (err) {
@@ -297,16 +298,22 @@ export async function registerLaunchedReplica(
   if (existing) return { status: 200, body: reply(existing, true, existing.emergency_event_id, 'this replica is already registered') };
   const parsed = parsePoolId(input.pool_id as string);
   if (agent.instance_type && parsed.instanceType !== agent.instance_type) {
+    const error = `pool ${input.pool_id} is not of type ${agent.instance_type}`;
     return {
       status: 200,
       body: {
-        ...reply({ ...(await placeholderReplica(agent, 'automatic-termination', at)), pool_id: null }, false, null, 'pool mismatch'),
         success: false,
+        existing: false,
         replica_id: null,
         instance_id: null,
         replica_instance_id: null,
+        pool: null,
+        hourly_cost: null,
         status: null,
-        error: `pool ${input.pool_id} is not of type ${agent.instance_type}`,
+        urgency,
+        emergency_event_id: null,
+        message: error,
+        error,
         reason_code: 'NO_SUITABLE_POOL' as const,
       },
     };
@@ -334,7 +341,9 @@ export async function registerLaunchedReplica(
   await transact([
     putReplicaTx(replica),
     ...instanceTx,
-    ...(open && !open.awaiting_replica_id ? [incidentsRepo.resolveTx(open.id, { awaiting_replica_id: replica.id, replica_id: replica.id }, { firstHandling: false })] : []),
+    ...(open && !open.awaiting_replica_id
+      ? [incidentsRepo.resolveTx(open.id, { awaiting_replica_id: replica.id, replica_id: replica.id }, { firstHandling: false })]
+      : []),
   ]);
   if (status === 'ready') await onReplicaReady(agent.id, replica.id, now);
   return { status: 201, body: reply(replica, false, open?.id ?? null, `replica ${replica.instance_id} registered`) };
@@ -365,7 +374,13 @@ export async function attachReplica(
     if (replicaTransition(replica.status, status) === 'illegal') throw invalidTransition(replica.status, status);
     const instanceTx = await replicaInstanceTx(agent, replica, input.instance_id, at);
     return replicasRepo.save(
-      { ...replica, instance_id: input.instance_id, status, is_active: ACTIVE_REPLICA_STATUSES.has(status), launched_at: replica.launched_at ?? at },
+      {
+        ...replica,
+        instance_id: input.instance_id,
+        status,
+        is_active: ACTIVE_REPLICA_STATUSES.has(status),
+        launched_at: replica.launched_at ?? at,
+      },
       replica.version,
       instanceTx,
     );

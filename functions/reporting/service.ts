@@ -49,7 +49,12 @@ export async function recordPricingReport(caller: Caller, agentId: string, input
   });
   if (!fresh) {
     const previous = await getItem<{ report_id: string; pools_recorded: number }>(reportKey);
-    return { success: true as const, report_id: previous?.report_id ?? reportId, pools_recorded: previous?.pools_recorded ?? 0, duplicate: true };
+    return {
+      success: true as const,
+      report_id: previous?.report_id ?? reportId,
+      pools_recorded: previous?.pools_recorded ?? 0,
+      duplicate: true,
+    };
   }
   const reporter = await instancesRepo.get(input.instance.instance_id);
   const sourceRole: StagedPoint['source_role'] =

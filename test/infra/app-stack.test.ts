@@ -371,7 +371,7 @@ describe('schedules', () => {
     }
   });
 
-  it("grants each job exactly the extra AWS actions the job table declares, and no other job any EC2 access", () => {
+  it('grants each job exactly the extra AWS actions the job table declares, and no other job any EC2 access', () => {
     expect(actionsOf(fn('pricing-consolidation').id)).toContain('ec2:DescribeSpotPriceHistory');
     for (const job of JOBS) {
       const ec2 = actionsOf(fn(job.name).id).filter((a) => a.startsWith('ec2:'));

@@ -98,6 +98,19 @@ describe('create-emergency-replica (AGENT WIRE CONTRACT)', () => {
     expect(noPool.json).toMatchObject({ success: false, reason_code: 'NO_SUITABLE_POOL' });
   });
 
+  it('rebalance with the default prewarm policy: the placeholder this report pre-warmed is answered as created (201)', async () => {
+    const agent = await setupAgent();
+    const pool = await seedPool(agent.instanceType, 'us-east-1c', 0.03, 0.1);
+    const res = await cer(agent, { signal_type: 'rebalance-recommendation', instance_id: agent.instanceId });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ success: true, existing: false, urgency: 'high', pool: { id: pool }, status: 'launching' });
+    const replicas = await replicasOf(agent.agentId);
+    expect(replicas).toEqual([expect.objectContaining({ id: res.json.replica_id, type: 'automatic-rebalance' })]);
+    const again = await cer(agent, { signal_type: 'rebalance-recommendation', instance_id: agent.instanceId });
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ existing: true, replica_id: res.json.replica_id });
+  });
+
   it('an existing active replica is returned with existing: true (rebalance, urgency high)', async () => {
     const agent = await setupAgent();
     const replica = await launchedReplica(agent, 'ready');
@@ -118,6 +131,8 @@ describe('create-emergency-replica (AGENT WIRE CONTRACT)', () => {
     expect(second.json).toMatchObject({ existing: true, replica_id: first.json.replica_id });
     const invalid = await cer(agent, { instance_id: instanceId, parent_instance_id: agent.instanceId });
     expect(invalid.status).toBe(400);
+    const mismatch = await cer(agent, { instance_id: instanceId.replace(/.$/, 'e'), parent_instance_id: agent.instanceId, pool_id: 'm5.large.us-east-1b' });
+    expect(mismatch.json).toMatchObject({ success: false, reason_code: 'NO_SUITABLE_POOL', replica_id: null });
   });
 });
 

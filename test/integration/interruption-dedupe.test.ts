@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MalformedEventError } from '../../functions/ec2-events/schemas.js';
+import { adminRepo } from '../../functions/shared/db/admin-repo.js';
 import { getItem } from '../../functions/shared/db/conditions.js';
 import { keys } from '../../functions/shared/db/keys.js';
 import {
@@ -188,6 +189,8 @@ describe('one incident per interruption', () => {
     // Kept 7 days.
     expect(record?.ttl).toBeGreaterThan(Date.now() / 1000 + 6.9 * 86_400);
     expect(record?.ttl).toBeLessThan(Date.now() / 1000 + 7.1 * 86_400);
+    // system-health learns that events arrive.
+    expect(await adminRepo.ec2EventsLastReceivedAt()).not.toBeNull();
   });
 });
 

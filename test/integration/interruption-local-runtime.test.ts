@@ -28,7 +28,7 @@ afterAll(async () => {
 describe('local runtime: POST /local/eventbridge', () => {
   it('accepts a real-shaped event file; the agent then sees the emergency command in pending-commands', async () => {
     const http = api(local.baseUrl);
-    const { token } = await createClientViaApi(http);
+    const { token, client } = await createClientViaApi(http);
     const registered = await http.post<{ agent_id: string }>('/api/agents/register', {
       token,
       body: {
@@ -87,7 +87,7 @@ describe('local runtime: POST /local/eventbridge', () => {
     // The emergency log shows one incident with both sources.
     const log = await http.get<{ events: { instance_id: string; sources: string[] }[] }>('/api/admin/emergency-events', {
       token: process.env.ADMIN_TOKEN as string,
-      query: { since: '2025-01-01T00:00:00Z', signal_type: 'termination' },
+      query: { client_id: client.id, since: '2025-01-01T00:00:00Z', signal_type: 'termination' },
     });
     expect(log.status).toBe(200);
     expect(log.json.events.filter((e) => e.instance_id === INSTANCE_ID)).toEqual([

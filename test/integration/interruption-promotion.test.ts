@@ -12,9 +12,13 @@ import {
   replicasOf,
   sendEvent,
   setupAgent,
+  shuffle,
 } from '../support/interruption.js';
 
-const primariesOf = async (agentId: string) => (await instancesOf(agentId)).filter((i) => i.role === 'PRIMARY');
+/** Roles read with consistent GetItems (the index only lists the agent's instances). */
+const consistentInstances = async (agentId: string) =>
+  (await Promise.all((await instancesOf(agentId)).map((i) => instancesRepo.get(i.id)))).filter((i) => i !== undefined);
+const primariesOf = async (agentId: string) => (await consistentInstances(agentId)).filter((i) => i.role === 'PRIMARY');
 
 describe('promotion: exactly one PRIMARY, guaranteed by conditions', () => {
   it('20 concurrent promotions of different replicas of one agent → exactly one PRIMARY', async () => {
@@ -45,7 +49,7 @@ describe('promotion: exactly one PRIMARY, guaranteed by conditions', () => {
     expect(promoted.length).toBe(won.length);
     expect(promoted.map((r) => r.instance_id)).toContain(primaries[0]?.id);
     // Nobody lost an instance: 1 PRIMARY + one ZOMBIE per winning promotion + the replicas that stayed.
-    const roles = (await instancesOf(agent.agentId)).map((i) => i.role);
+    const roles = (await consistentInstances(agent.agentId)).map((i) => i.role);
     expect(roles.filter((r) => r === 'ZOMBIE')).toHaveLength(won.length);
     expect(roles.filter((r) => r === 'REPLICA')).toHaveLength(20 - won.length);
   });
@@ -161,6 +165,55 @@ describe('promotion: exactly one PRIMARY, guaranteed by conditions', () => {
     const stored = await agentsRepo.get(agent.agentId);
     expect(stored?.notice_status).toBe('termination');
     expect(stored?.notice_deadline).toBe(incident?.deadline);
+  });
+});
+
+describe('any order and multiplicity, state changes included', () => {
+  it('warnings, state changes and the agent, shuffled and concurrent: one promotion, one PRIMARY, no command', async () => {
+    const token = (await setupAgent()).token;
+    for (let round = 0; round < 4; round++) {
+      const agent = await setupAgent({ token, clientId: 'n/a' });
+      const replica = await launchedReplica(agent, 'ready');
+      const warning = spotInterruptionWarning({ instanceId: agent.instanceId });
+      const reports = shuffle([
+        () => sendEvent(warning),
+        () => sendEvent(warning),
+        () => sendEvent(spotInterruptionWarning({ instanceId: agent.instanceId })),
+        () => sendEvent(instanceStateChange({ instanceId: agent.instanceId, state: 'shutting-down' })),
+        () => sendEvent(instanceStateChange({ instanceId: agent.instanceId, state: 'terminated' })),
+        () => invoke('emergency', 'POST', `/api/agents/${agent.agentId}/termination-imminent`, { token, body: { instance_id: agent.instanceId } }),
+      ]);
+      if (round % 2 === 0) await Promise.all(reports.map((r) => r()));
+      else for (const r of reports) await r();
+      const primaries = await primariesOf(agent.agentId);
+      expect(primaries.map((p) => p.id)).toEqual([replica.instanceId]);
+      expect((await replicasOf(agent.agentId)).filter((r) => r.status === 'promoted')).toHaveLength(1);
+      expect(await commandsOf(agent.agentId)).toEqual([]);
+      const incidents = await incidentsOf(agent.agentId);
+      expect(incidents.map((i) => i.signal_type).sort()).toEqual(['instance_terminated', 'termination']);
+      expect(await instancesRepo.get(agent.instanceId)).toMatchObject({ role: 'TERMINATED', termination_confirmed: true });
+    }
+  });
+
+  it('without a replica: whatever the order, at most one command and never a PRIMARY left on the dead instance', async () => {
+    const token = (await setupAgent()).token;
+    for (let round = 0; round < 4; round++) {
+      const agent = await setupAgent({ token, clientId: 'n/a' });
+      const reports = shuffle([
+        () => sendEvent(spotInterruptionWarning({ instanceId: agent.instanceId })),
+        () => sendEvent(spotInterruptionWarning({ instanceId: agent.instanceId })),
+        () => sendEvent(instanceStateChange({ instanceId: agent.instanceId, state: 'terminated' })),
+        () => invoke('emergency', 'POST', `/api/agents/${agent.agentId}/termination-imminent`, { token, body: {} }),
+      ]);
+      if (round % 2 === 0) await Promise.all(reports.map((r) => r()));
+      else for (const r of reports) await r();
+      expect(await primariesOf(agent.agentId)).toEqual([]);
+      expect((await agentsRepo.get(agent.agentId))?.status).toBe('error');
+      const commands = await commandsOf(agent.agentId);
+      expect(commands.length).toBeLessThanOrEqual(1);
+      // Nobody is left to execute it: a queued emergency switch is cancelled with the instance.
+      expect(commands.every((c) => c.status === 'cancelled')).toBe(true);
+    }
   });
 });
 

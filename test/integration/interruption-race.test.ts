@@ -75,10 +75,8 @@ describe('a switch command racing an emergency', () => {
       const event = spotInterruptionWarning({ instanceId: agent.instanceId });
       const [, firstPoll] = await Promise.all([sendEvent(event), pendingCommands(agent), sendEvent(event)]);
       const deliveredByFirstPoll = (firstPoll[0] as { id: string } | undefined)?.id;
-      const delivered = [
-        ...(deliveredByFirstPoll && (await commandsRepo.get(agent.agentId, deliveredByFirstPoll))?.delivered_at ? [deliveredByFirstPoll] : []),
-        ...(await drain(agent)),
-      ];
+      const firstDelivered = deliveredByFirstPoll ? await commandsRepo.get(agent.agentId, deliveredByFirstPoll) : undefined;
+      const delivered = [...(firstDelivered?.delivered_at ? [firstDelivered.id] : []), ...(await drain(agent))];
       const uniqueDelivered = [...new Set(delivered)];
       expect(uniqueDelivered).toHaveLength(1);
 

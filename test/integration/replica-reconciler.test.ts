@@ -104,6 +104,18 @@ describe('replica-reconciler (API.md §6)', () => {
     expect(await commandsOf(agent.agentId)).toHaveLength(1);
   });
 
+  it('clears a rebalance notice once its 2 h window has passed', async () => {
+    const agent = await setupAgent({ config: { rebalance_policy: 'monitor' } });
+    await invoke('emergency', 'POST', `/api/agents/${agent.agentId}/rebalance-recommendation`, { token: agent.token, body: {} });
+    expect((await agentsRepo.get(agent.agentId))?.notice_status).toBe('rebalance');
+    await reconcileReplicas(later(60), only(agent));
+    expect((await agentsRepo.get(agent.agentId))?.notice_status).toBe('rebalance');
+    const summary = await reconcileReplicas(later(121), only(agent));
+    expect(summary.notices_cleared).toBe(1);
+    expect((await agentsRepo.get(agent.agentId))?.notice_status).toBe('none');
+    expect((await reconcileReplicas(later(122), only(agent))).incidents_checked).toBe(0);
+  });
+
   it('is a scheduled job every minute with its Lambda handler', async () => {
     // (Not invoked here: an unscoped run would reconcile the other test files' agents in the shared table.)
     expect(typeof reconcilerHandler).toBe('function');

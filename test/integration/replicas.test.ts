@@ -239,7 +239,6 @@ describe('replica routes: wire contract', () => {
     });
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe('INVALID_TRANSITION');
-
   });
 
   it('replica-config and the client view', async () => {

@@ -12,7 +12,14 @@ export interface RegisteredAgent {
 /** Registers an agent in-process with a fresh instance (and, unless given, a fresh logical id). */
 export async function registerAgentInProcess(
   token: string,
-  overrides: Partial<{ logical_agent_id: string; instance_id: string; instance_type: string; az: string; mode: string; agent_version: string }> = {},
+  overrides: Partial<{
+    logical_agent_id: string;
+    instance_id: string;
+    instance_type: string;
+    az: string;
+    mode: string;
+    agent_version: string;
+  }> = {},
 ): Promise<RegisteredAgent & { status: number; body: Record<string, unknown> }> {
   const body = {
     logical_agent_id: overrides.logical_agent_id ?? `logical-${randomUUID()}`,

@@ -10,12 +10,12 @@ import { acceptsTerminateCommand } from '../../functions/shared/zombies.js';
 describe('search index keys', () => {
   it('partition by the first two lower-cased characters and sort by the lower-cased name', () => {
     expect(keys.searchEntry('client', '  Acme Corp ', 'c1')).toEqual({ PK: 'SEARCH#client#ac', SK: 'acme corp#c1' });
-    expect(keys.searchEntry('instance', 'i-0abc', 'i-0abc')).toEqual({ PK: 'SEARCH#instance#i-', SK: 'i-0abc#i-0abc' });
+    expect(keys.searchEntry('instance', 'Web-1', 'i-0abc')).toEqual({ PK: 'SEARCH#instance#we', SK: 'web-1#i-0abc' });
   });
 
   it('skips names too short to match a query and never puts one key twice in a transaction', () => {
     expect(searchEntryPuts('agent', [[null, 'a'], ['x', 'a'], ['', 'a']])).toEqual([]);
-    expect(searchEntryPuts('instance', [['i-1', 'i-1'], ['I-1', 'i-1']])).toHaveLength(1);
+    expect(searchEntryPuts('instance', [['web-1', 'i-1'], ['WEB-1', 'i-1']])).toHaveLength(1);
   });
 
   it('files instances under their role (GSI3) so zombie-cleanup and active counts read one partition', () => {

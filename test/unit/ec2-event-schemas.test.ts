@@ -42,14 +42,14 @@ describe('EC2 event schemas (shapes as AWS documents them)', () => {
 
   it("accepts the EC2 guide's state-change example verbatim (it has no version)", () => {
     const documented = {
-      id: '7bf73129-1428-4cd3-a780-95db273d1602',
+      'id': '7bf73129-1428-4cd3-a780-95db273d1602',
       'detail-type': 'EC2 Instance State-change Notification',
-      source: 'aws.ec2',
-      account: '123456789012',
-      time: '2021-11-11T21:29:54Z',
-      region: 'us-east-1',
-      resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111'],
-      detail: { 'instance-id': 'i-abcd1111', state: 'pending' },
+      'source': 'aws.ec2',
+      'account': '123456789012',
+      'time': '2021-11-11T21:29:54Z',
+      'region': 'us-east-1',
+      'resources': ['arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111'],
+      'detail': { 'instance-id': 'i-abcd1111', 'state': 'pending' },
     };
     expect(parseEc2Event(documented)).toMatchObject({ kind: 'state-change', event: { detail: { state: 'pending' } } });
   });
@@ -66,7 +66,7 @@ describe('EC2 event schemas (shapes as AWS documents them)', () => {
       [{ ...good, detail: { 'instance-id': 'i-xyz', 'instance-action': 'terminate' } }, 'detail.instance-id'],
       [{ ...good, detail: { 'instance-id': 'i-0123456789abcdef0', 'instance-action': 'reboot' } }, 'detail.instance-action'],
       [{ ...good, source: 'aws.health' }, 'source'],
-      [{ ...(instanceStateChange() as unknown as Record<string, unknown>), detail: { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' } }, 'detail.state'],
+      [{ ...(instanceStateChange() as unknown as Record<string, unknown>), detail: { 'instance-id': 'i-0123456789abcdef0', 'state': 'exploded' } }, 'detail.state'],
     ];
     for (const [event, path] of cases) {
       try {

@@ -4,7 +4,8 @@ import { agentsRepo } from '../../shared/db/agents-repo.js';
 import { cancellationReasons, transact } from '../../shared/db/conditions.js';
 import { incidentsRepo } from '../../shared/db/incidents-repo.js';
 import { ACTIVE_REPLICA_STATUSES, isPlaceholderId, putReplicaTx, replicasRepo } from '../../shared/db/replicas-repo.js';
-import { FINAL_OUTCOMES, type Incident } from '../../shared/domain/incidents.js';
+import { ConflictError } from '../../shared/domain/errors.js';
+import { FINAL_OUTCOMES, type Incident, REBALANCE_WINDOW_SECONDS } from '../../shared/domain/incidents.js';
 import type { Replica } from '../../shared/domain/types.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
@@ -40,6 +41,7 @@ export async function reconcileReplicas(
     incidents_taken_over: 0,
     pending_promotions: 0,
     incidents_closed: 0,
+    notices_cleared: 0,
     manual_replicas_created: 0,
     stuck_placeholders: 0,
     placeholders_recreated: 0,
@@ -78,8 +80,30 @@ export async function reconcileReplicas(
         return;
       }
       const agent = await agentsRepo.get(incident.agent_id);
-      const deadlineOver = incident.deadline !== null && incident.deadline < ago(now, DEADLINE_GRACE_SECONDS);
       const moved = !agent || agent.status === 'deleted' || agent.primary_instance_id !== incident.instance_id;
+      if (incident.signal_type === 'rebalance') {
+        // A rebalance notice lasts its 2 h window (or until the PRIMARY moved on).
+        if (!moved && incident.detected_at > ago(now, REBALANCE_WINDOW_SECONDS)) return;
+        if (agent && !moved && agent.notice_status === 'rebalance') {
+          await agentsRepo
+            .update(agent.id, {
+              set: { notice_status: 'none', notice_deadline: null },
+              condition: {
+                expression: '#c_n = :c_r AND #c_p = :c_i',
+                names: { '#c_n': 'notice_status', '#c_p': 'primary_instance_id' },
+                values: { ':c_r': 'rebalance', ':c_i': incident.instance_id },
+              },
+            })
+            .catch((err: unknown) => {
+              if (!(err instanceof ConflictError)) throw err; // the notice changed meanwhile: leave it
+            });
+          summary.notices_cleared++;
+        }
+        await incidentsRepo.close(incident.id);
+        summary.incidents_closed++;
+        return;
+      }
+      const deadlineOver = incident.deadline !== null && incident.deadline < ago(now, DEADLINE_GRACE_SECONDS);
       if (moved || deadlineOver || incident.signal_type !== 'termination') {
         await closeIncident(incident, moved ? 'handled' : 'failed', now);
         summary.incidents_closed++;

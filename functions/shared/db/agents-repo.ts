@@ -116,7 +116,7 @@ export const agentsRepo = {
         },
         // Admin search entries (after the conditioned items: their indexes above stay put).
         ...searchEntryPuts('agent', [[agent.hostname, agent.id]]),
-        ...searchEntryPuts('instance', [[primary.id, primary.id], [primary.hostname, primary.id]]),
+        ...searchEntryPuts('instance', [[primary.hostname, primary.id]]),
       ]);
       return 'created';
     } catch (err) {
@@ -168,10 +168,10 @@ export const agentsRepo = {
       { Put: { TableName: tableName(), Item: instanceItem(next), ConditionExpression: 'attribute_not_exists(PK)' } },
     ];
     if (expected) items.push(demotePrimaryTx(agent.id, expected, at));
-    // Admin search entries for the new instance and a changed hostname (unconditional, idempotent).
+    // Admin search entries (hostname prefixes; ids are exact GetItems) — unconditional, idempotent.
     const hostname = typeof set.hostname === 'string' ? set.hostname : agent.hostname;
     items.push(
-      ...searchEntryPuts('instance', [[next.id, next.id], [next.hostname, next.id]]),
+      ...searchEntryPuts('instance', [[next.hostname, next.id]]),
       ...(hostname !== agent.hostname ? searchEntryPuts('agent', [[hostname, agent.id]]) : []),
     );
     try {

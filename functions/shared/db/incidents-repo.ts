@@ -151,7 +151,13 @@ export const incidentsRepo = {
         return { created: true, incident };
       } catch (err) {
         const reasons = cancellationReasons(err);
-        if (!reasons || reasons[0] !== 'ConditionalCheckFailed') throw err;
+        if (!reasons) throw err;
+        if (reasons.includes('TransactionConflict')) {
+          // Another report's transaction on the same guard is in progress: try again shortly.
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+          continue;
+        }
+        if (reasons[0] !== 'ConditionalCheckFailed') throw err;
       }
       const guard = await getItem<{ incident_id: string }>(guardKey);
       if (!guard) continue; // expired between our write and our read: try to open again

@@ -119,7 +119,7 @@ function toResult(route: RouteDef, out: unknown, requestId: string): HttpResult 
  * The request pipeline of every group Lambda: route lookup → body → auth → validation → scope →
  * idempotency → implementation → response. Errors are mapped once, by the caller of this function.
  */
-async function handle<T extends Record<string, RouteDef>>(
+async function handle(
   byKey: Map<string, RouteDef>,
   impls: Record<string, Implementation<RouteDef>>,
   event: APIGatewayProxyEventV2,

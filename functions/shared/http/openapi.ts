@@ -42,26 +42,26 @@ const GROUP_DESCRIPTIONS: Record<string, string> = {
 };
 
 const ERRORS: Record<string, string> = {
-  '400': 'VALIDATION_ERROR, INVALID_JSON or INVALID_NEXT_TOKEN',
-  '401': 'UNAUTHORIZED: missing, unknown or revoked token',
-  '403': 'FORBIDDEN, ADMIN_REQUIRED or CLIENT_INACTIVE',
-  '404': 'NOT_FOUND or AGENT_DELETED',
-  '409': 'VERSION_CONFLICT, IDEMPOTENCY_IN_PROGRESS, ALREADY_EXISTS, INVALID_TRANSITION or COMMAND_IN_FLIGHT',
-  '413': 'PAYLOAD_TOO_LARGE: the body exceeds 256 KiB',
-  '422': 'A business rule refused the request (see the error code)',
-  '429': 'RATE_LIMITED (the gateway itself answers with {"message"})',
-  '500': 'INTERNAL_ERROR',
+  400: 'VALIDATION_ERROR, INVALID_JSON or INVALID_NEXT_TOKEN',
+  401: 'UNAUTHORIZED: missing, unknown or revoked token',
+  403: 'FORBIDDEN, ADMIN_REQUIRED or CLIENT_INACTIVE',
+  404: 'NOT_FOUND or AGENT_DELETED',
+  409: 'VERSION_CONFLICT, IDEMPOTENCY_IN_PROGRESS, ALREADY_EXISTS, INVALID_TRANSITION or COMMAND_IN_FLIGHT',
+  413: 'PAYLOAD_TOO_LARGE: the body exceeds 256 KiB',
+  422: 'A business rule refused the request (see the error code)',
+  429: 'RATE_LIMITED (the gateway itself answers with {"message"})',
+  500: 'INTERNAL_ERROR',
 };
 
 /** Answers besides the declared status that API.md documents (keyed by canonical operationId). */
 const EXTRA_RESPONSES: Record<string, Record<string, { description: string; schema?: JsonSchema }>> = {
-  registerAgent: { '200': { description: 'An existing agent was reused' } },
+  registerAgent: { 200: { description: 'An existing agent was reused' } },
   createEmergencyReplica: {
-    '200': { description: 'An existing replica, or a decline (success: false, error, reason_code)' },
+    200: { description: 'An existing replica, or a decline (success: false, error, reason_code)' },
   },
-  upsertPricingAlert: { '200': { description: 'An existing alert was updated (alert_id + version)' } },
+  upsertPricingAlert: { 200: { description: 'An existing alert was updated (alert_id + version)' } },
   getHealth: {
-    '503': {
+    503: {
       description: 'Unhealthy',
       schema: { type: 'object', properties: { status: { const: 'unhealthy' } }, required: ['status'] },
     },
@@ -184,10 +184,10 @@ function operation(converter: SchemaConverter, route: RouteDef): JsonSchema {
   for (const code of errorCodes(route)) responses[code] = { $ref: `#/components/responses/Error${code}` };
 
   const op: JsonSchema = {
-    operationId: route.operationId,
-    summary: route.summary,
-    tags: [route.group],
-    security: route.auth === 'none' ? [] : [{ bearerAuth: [] }],
+    'operationId': route.operationId,
+    'summary': route.summary,
+    'tags': [route.group],
+    'security': route.auth === 'none' ? [] : [{ bearerAuth: [] }],
     'x-auth-class': route.auth,
   };
   if (params.length > 0) op.parameters = params;

@@ -122,8 +122,8 @@ describe('admin dashboards', () => {
     expect(host.json.results.agents.map((a) => a.id)).toEqual([agent.agentId]);
     expect(host.json.results.agents[0]).toMatchObject({ client_name: client.name, hostname: `Web-${tag}.internal` });
 
-    const inst = await search(agent.instanceId.slice(0, 12), 'instances');
-    expect(inst.json.results.instances.map((i) => i.id)).toContain(agent.instanceId);
+    const inst = await search(`web-${tag}`, 'instances');
+    expect(inst.json.results.instances.map((i) => i.id)).toEqual([agent.instanceId]);
     const exact = await search(agent.instanceId, 'instances');
     expect(exact.json.results.instances.map((i) => i.id)).toEqual([agent.instanceId]);
 
@@ -145,7 +145,7 @@ describe('admin dashboards', () => {
     const agent = await registerAgent(token, { hostname: `Node-${tag}` });
     expect(await getItem(keys.searchEntry('client', `qx-${tag}`, client.id))).toMatchObject({ ref_id: client.id });
     expect(await getItem(keys.searchEntry('agent', `node-${tag}`, agent.agentId))).toMatchObject({ ref_id: agent.agentId });
-    expect(await getItem(keys.searchEntry('instance', agent.instanceId, agent.instanceId))).toMatchObject({ kind: 'instance' });
+    expect(await getItem(keys.searchEntry('instance', `node-${tag}`, agent.instanceId))).toMatchObject({ kind: 'instance' });
   });
 
   it('drops entries whose entity is gone (expired by TTL) when a search meets them', async () => {

@@ -167,7 +167,12 @@ describe('optimistic locking', () => {
       body: { manualReplicaEnabled: true },
     });
     expect(ok.status).toBe(200);
-    expect(ok.json.config).toMatchObject({ manual_replica_enabled: true, replica_enabled: true, auto_switch_enabled: false, replica_count: 1 });
+    expect(ok.json.config).toMatchObject({
+      manual_replica_enabled: true,
+      replica_enabled: true,
+      auto_switch_enabled: false,
+      replica_count: 1,
+    });
     expect(ok.json.side_effects).toEqual({ replicas_terminated: 0, replica_requested: true, commands_cancelled: 0 });
     const launching = await invoke<{ total: number }>('replicas', 'GET', `/api/agents/${agent.agentId}/replicas`, {
       token: c.token,

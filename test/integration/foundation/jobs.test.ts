@@ -40,7 +40,17 @@ describe('agent-heartbeat-timeout job', () => {
   it('runs under a lease: a concurrent run is skipped', async () => {
     const job = `lease-test-${randomUUID()}`;
     let release: () => void = () => {};
-    const slow = runJob(job, () => new Promise((resolve) => { release = () => resolve({}); }));
+    let started: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow = runJob(job, () => {
+      started();
+      return new Promise((resolve) => {
+        release = () => resolve({});
+      });
+    });
+    await holding; // the first run holds the lease now
     const second = await runJob(job, async () => ({ ran: true }));
     expect(second.status).toBe('skipped');
     release();
