@@ -9,6 +9,7 @@ import { keys } from '../shared/db/keys.js';
 import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo, terminateReplicaTx } from '../shared/db/replicas-repo.js';
 import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
 import { newId, poolIdOf, replicaPlaceholderId } from '../shared/domain/ids.js';
+import { newInstance } from '../shared/domain/instances.js';
 import {
   type Agent,
   type AgentConfig,
@@ -46,32 +47,24 @@ const activeReplicas = (replicas: Replica[]) => replicas.filter((r) => ACTIVE_RE
 
 function newPrimary(agent: Pick<Agent, 'id' | 'client_id'>, input: RegisterInput, at: string): Instance {
   const mode = input.mode ?? 'ondemand';
-  return {
-    id: input.instance_id,
-    client_id: agent.client_id,
-    agent_id: agent.id,
-    instance_type: input.instance_type,
-    region: input.region,
-    az: input.az,
-    mode,
-    pool_id: mode === 'spot' ? poolIdOf(input.instance_type, input.az) : null,
-    role: 'PRIMARY',
-    spot_price: null,
-    ondemand_price: null,
-    baseline_ondemand_price: null,
-    notice_status: 'none',
-    last_seen_at: at,
-    zombie_since: null,
-    terminated_at: null,
-    termination_confirmed: false,
-    next_listing_at: null,
-    ami_id: input.ami_id ?? null,
-    private_ip: input.private_ip ?? null,
-    public_ip: input.public_ip ?? null,
-    hostname: input.hostname ?? null,
-    created_at: at,
-    version: 1,
-  };
+  return newInstance(
+    {
+      id: input.instance_id,
+      client_id: agent.client_id,
+      agent_id: agent.id,
+      instance_type: input.instance_type,
+      region: input.region,
+      az: input.az,
+      mode,
+      pool_id: mode === 'spot' ? poolIdOf(input.instance_type, input.az) : null,
+      role: 'PRIMARY',
+      ami_id: input.ami_id ?? null,
+      private_ip: input.private_ip ?? null,
+      public_ip: input.public_ip ?? null,
+      hostname: input.hostname ?? null,
+    },
+    at,
+  );
 }
 
 const registered = (agent: Agent, created: boolean, role: string, enabled: boolean, message?: string) => ({

@@ -3,7 +3,7 @@ import { placeholderReplica } from '../agents/service.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { tableName } from '../shared/db/client.js';
 import { cancellationReasons, transact } from '../shared/db/conditions.js';
-import { incidentsRepo } from '../shared/db/incidents-repo.js';
+import { incidentsRepo, openIncidentItem } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { keys } from '../shared/db/keys.js';
 import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo } from '../shared/db/replicas-repo.js';
@@ -318,16 +318,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
             {
               Put: {
                 TableName: tableName(),
-                Item: {
-                  ...keys.openIncident(incident.id),
-                  entity: 'open-incident',
-                  incident_id: incident.id,
-                  agent_id: incident.agent_id,
-                  instance_id: incident.instance_id,
-                  signal_type: incident.signal_type,
-                  opened_at: at,
-                  deadline: incident.deadline,
-                },
+                Item: openIncidentItem(incident, at),
               },
             },
           ]

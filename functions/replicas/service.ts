@@ -8,6 +8,7 @@ import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instanceItem, instancesRepo } from '../shared/db/instances-repo.js';
 import { keys } from '../shared/db/keys.js';
 import { PromotionConflict, promoteReplicaTx } from '../shared/db/promotion-repo.js';
+import { replicaInstanceRecord } from '../shared/domain/instances.js';
 import {
   ACTIVE_REPLICA_STATUSES,
   isPlaceholderId,
@@ -72,36 +73,6 @@ async function loadReplica(agent: Agent, replicaId: string): Promise<Replica> {
   return replica;
 }
 
-/** The REPLICA instance item created when a replica gets its EC2 id (API.md §3.6 PUT). */
-function replicaInstance(agent: Agent, replica: Replica, instanceId: string, at: string): Instance {
-  return {
-    id: instanceId,
-    client_id: agent.client_id,
-    agent_id: agent.id,
-    instance_type: replica.instance_type ?? agent.instance_type ?? 'unknown',
-    region: replica.region ?? agent.region ?? 'unknown',
-    az: replica.az ?? agent.az ?? 'unknown',
-    mode: 'spot',
-    pool_id: replica.pool_id,
-    role: 'REPLICA',
-    spot_price: replica.hourly_cost,
-    ondemand_price: null,
-    baseline_ondemand_price: null,
-    notice_status: 'none',
-    last_seen_at: at,
-    zombie_since: null,
-    terminated_at: null,
-    termination_confirmed: false,
-    next_listing_at: null,
-    ami_id: null,
-    private_ip: null,
-    public_ip: null,
-    hostname: null,
-    created_at: at,
-    version: 1,
-  };
-}
-
 /**
  * The transaction item creating a replica's instance (or nothing when this replica already owns
  * it). An instance that belongs to something else is 409 ALREADY_EXISTS.
@@ -117,7 +88,7 @@ async function replicaInstanceTx(agent: Agent, replica: Replica, instanceId: str
     {
       Put: {
         TableName: tableName(),
-        Item: { ...instanceItem(replicaInstance(agent, replica, instanceId, at)), replica_id: replica.id },
+        Item: { ...instanceItem(replicaInstanceRecord(agent, replica, instanceId, 'REPLICA', at)), replica_id: replica.id },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },

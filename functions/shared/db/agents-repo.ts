@@ -73,6 +73,40 @@ export function demotePrimaryTx(agentId: string, instanceId: string, at: string)
   };
 }
 
+/**
+ * Moves an agent's PRIMARY pointer (and the placement fields it mirrors) inside a transaction,
+ * conditioned on the pointer still naming `expectedPrimary` (or being empty) and the agent being
+ * live: the condition that makes "exactly one PRIMARY per agent" hold under races (API.md §4.4).
+ */
+export function movePrimaryTx(agentId: string, expectedPrimary: string | null, fields: Record<string, unknown>): TxItem {
+  const names: Record<string, string> = { '#v': 'version', '#p': 'primary_instance_id', '#status': 'status' };
+  const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
+  const sets = ['#v = #v + :one'];
+  Object.entries(fields).forEach(([k, v], i) => {
+    names[`#f${i}`] = k;
+    values[`:f${i}`] = v;
+    sets.push(`#f${i} = :f${i}`);
+  });
+  let condition = '#status <> :deleted AND ';
+  if (expectedPrimary) {
+    condition += '#p = :expected';
+    values[':expected'] = expectedPrimary;
+  } else {
+    condition += '(attribute_not_exists(#p) OR #p = :null)';
+    values[':null'] = null;
+  }
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.agent(agentId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
 export const agentsRepo = {
   async get(agentId: string): Promise<Agent | undefined> {
     const item = await getItem(keys.agent(agentId));
@@ -138,33 +172,8 @@ export const agentsRepo = {
   async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}): Promise<Agent> {
     const expected = agent.primary_instance_id;
     const fields = { ...primaryFields(next), ...set, pool_since: at };
-    const names: Record<string, string> = { '#v': 'version', '#p': 'primary_instance_id', '#status': 'status' };
-    const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
-    const sets = ['#v = #v + :one'];
-    Object.entries(fields).forEach(([k, v], i) => {
-      names[`#f${i}`] = k;
-      values[`:f${i}`] = v;
-      sets.push(`#f${i} = :f${i}`);
-    });
-    let condition = '#status <> :deleted AND ';
-    if (expected) {
-      condition += '#p = :expected';
-      values[':expected'] = expected;
-    } else {
-      condition += '(attribute_not_exists(#p) OR #p = :null)';
-      values[':null'] = null;
-    }
     const items: TxItem[] = [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.agent(agent.id),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        },
-      },
+      movePrimaryTx(agent.id, expected, fields),
       { Put: { TableName: tableName(), Item: instanceItem(next), ConditionExpression: 'attribute_not_exists(PK)' } },
     ];
     if (expected) items.push(demotePrimaryTx(agent.id, expected, at));

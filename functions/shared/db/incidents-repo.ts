@@ -49,6 +49,18 @@ const toIncident = (item: Item): Incident => {
   };
 };
 
+/** The reconciler's work item for an unresolved incident (awaiting a replica, or not handled yet). */
+export const openIncidentItem = (incident: Incident, at: string) => ({
+  ...keys.openIncident(incident.id),
+  entity: 'open-incident',
+  incident_id: incident.id,
+  agent_id: incident.agent_id,
+  instance_id: incident.instance_id,
+  signal_type: incident.signal_type,
+  opened_at: at,
+  deadline: incident.deadline,
+});
+
 export const incidentItem = (incident: Incident) => ({
   ...keys.incident(incident.id),
   ...keys.incidentsOfAgentIndex(incident.agent_id, incident.detected_at, incident.id),
@@ -135,16 +147,7 @@ export const incidentsRepo = {
           {
             Put: {
               TableName: tableName(),
-              Item: {
-                ...keys.openIncident(incident.id),
-                entity: 'open-incident',
-                incident_id: incident.id,
-                agent_id: incident.agent_id,
-                instance_id: incident.instance_id,
-                signal_type: incident.signal_type,
-                opened_at: at,
-                deadline: incident.deadline,
-              },
+              Item: openIncidentItem(incident, at),
             },
           },
         ]);

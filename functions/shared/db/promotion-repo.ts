@@ -1,12 +1,13 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ttlAfterDays } from '../domain/ids.js';
 import type { Agent, Instance, Replica } from '../domain/types.js';
-import { primaryFields } from './agents-repo.js';
+import { movePrimaryTx, primaryFields } from './agents-repo.js';
 import { tableName } from './client.js';
 import { cancellationReasons, transact } from './conditions.js';
 import { instanceItem, roleChange } from './instances-repo.js';
 import { keys } from './keys.js';
 import { saveReplicaTx } from './replicas-repo.js';
+import { replicaInstanceRecord } from '../domain/instances.js';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -49,32 +50,7 @@ export class PromotionConflict extends Error {
 export function promotedInstance(plan: Pick<PromotionPlan, 'agent' | 'replica' | 'replicaInstance' | 'at'>): Instance {
   const { agent, replica, replicaInstance, at } = plan;
   if (replicaInstance) return { ...replicaInstance, role: 'PRIMARY', zombie_since: null };
-  return {
-    id: replica.instance_id,
-    client_id: agent.client_id,
-    agent_id: agent.id,
-    instance_type: replica.instance_type ?? agent.instance_type ?? 'unknown',
-    region: replica.region ?? agent.region ?? 'unknown',
-    az: replica.az ?? agent.az ?? 'unknown',
-    mode: 'spot',
-    pool_id: replica.pool_id,
-    role: 'PRIMARY',
-    spot_price: replica.hourly_cost,
-    ondemand_price: null,
-    baseline_ondemand_price: null,
-    notice_status: 'none',
-    last_seen_at: at,
-    zombie_since: null,
-    terminated_at: null,
-    termination_confirmed: false,
-    next_listing_at: null,
-    ami_id: null,
-    private_ip: null,
-    public_ip: null,
-    hostname: null,
-    created_at: at,
-    version: 1,
-  };
+  return replicaInstanceRecord(agent, replica, replica.instance_id, 'PRIMARY', at);
 }
 
 /**
@@ -146,32 +122,7 @@ export async function promoteReplicaTx(plan: PromotionPlan): Promise<{ instance:
       };
 
   const fields: Record<string, unknown> = { ...primaryFields(next), pool_since: at, ...(plan.agentSet ?? {}) };
-  const names: Record<string, string> = { '#v': 'version', '#p': 'primary_instance_id', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one'];
-  Object.entries(fields).forEach(([k, v], i) => {
-    names[`#f${i}`] = k;
-    values[`:f${i}`] = v;
-    sets.push(`#f${i} = :f${i}`);
-  });
-  let agentCondition = '#status <> :deleted AND ';
-  if (oldId) {
-    agentCondition += '#p = :old';
-    values[':old'] = oldId;
-  } else {
-    agentCondition += '(attribute_not_exists(#p) OR #p = :null)';
-    values[':null'] = null;
-  }
-  const agentTx: TxItem = {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: agentCondition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
+  const agentTx = movePrimaryTx(agent.id, oldId ?? null, fields);
 
   const items: TxItem[] = [replicaTx, newInstanceTx, agentTx];
   if (oldId) items.push(demoteOldPrimaryTx(agent.id, oldId, plan.old, at));
