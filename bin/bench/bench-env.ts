@@ -56,3 +56,27 @@ export const round = (n: number, digits = 2): number => Math.round(n * 10 ** dig
 export const progress = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
+
+/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** POSTs JSON with a bearer token to a running API; a non-2xx answer throws with its body. */
+export async function postJson(baseUrl: string, path: string, token: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${path} → ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}

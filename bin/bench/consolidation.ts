@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { consolidate, type PricePoint } from '../../functions/shared/domain/consolidation.js';
+import { progress as benchProgress, rng, round } from './bench-env.js';
 
 const HOUR = 3_600_000;
 const BUCKET = 300_000;
@@ -23,22 +24,7 @@ const REPORTERS = 5;
 const OUTAGE_BUCKETS = 24;
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 
-const progress = (message: string): void => {
-  process.stderr.write(`[bench] consolidation: ${message}\n`);
-};
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const progress = (message: string): void => benchProgress(`consolidation: ${message}`);
 
 /** About `target` staged points for a 13 h window (see the header). */
 export function workload(target: number, seed = 1, typePrefix = 'm5'): PricePoint[] {

@@ -9,24 +9,13 @@ import {
   type DecisionInput,
   type PoolCandidate,
 } from '../../functions/shared/domain/decision-engine.js';
+import { postJson, rng } from './bench-env.js';
 
 const POOLS = 1_000;
 const WARMUP = 200;
 const ITERATIONS = 3_000;
 const TYPE = 'm5.large';
 const NOW = Date.parse('2025-01-15T12:00:00Z');
-
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function pools(withStats: boolean, seed: number): PoolCandidate[] {
   const r = rng(seed);
@@ -132,16 +121,7 @@ async function fullStack(adminToken: string): Promise<Record<string, number>> {
   }
   const gateway = await startLocalGatewayForBench();
   try {
-    const call = async (path: string, token: string, body: unknown) => {
-      const res = await fetch(`${gateway.baseUrl}${path}`, {
-        method: 'POST',
-        headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${path} → ${res.status} ${text}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const call = (path: string, token: string, body: unknown) => postJson(gateway.baseUrl, path, token, body);
     const created = await call('/api/admin/clients/create', adminToken, { name: `bench-decisions-${Date.now()}` });
     const token = (created.client as { token: string }).token;
     const reg = await call('/api/agents/register', token, {

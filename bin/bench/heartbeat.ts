@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { percentile, progress, round, runConcurrent } from './bench-env.js';
+import { percentile, postJson, progress, round, runConcurrent } from './bench-env.js';
 
 const TOTAL = Number(process.env.BENCH_HEARTBEATS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -18,16 +18,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
   const { keys } = await import('../../functions/shared/db/keys.js');
   const gateway = await startLocalGatewayForBench();
   try {
-    const post = async (path: string, token: string, body: unknown) => {
-      const res = await fetch(`${gateway.baseUrl}${path}`, {
-        method: 'POST',
-        headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${path} → ${res.status} ${text}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const post = (path: string, token: string, body: unknown) => postJson(gateway.baseUrl, path, token, body);
     const created = await post('/api/admin/clients/create', adminToken, { name: `bench-${randomUUID()}`, max_agents: 1000 });
     const token = (created.client as { token: string }).token;
     const agents: string[] = [];
