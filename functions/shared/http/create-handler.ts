@@ -190,8 +190,32 @@ async function handle(
     }
   }
   const { 'apigw-requestid': _omit, ...storedHeaders } = result.headers;
-  await idempotencyRepo.complete(scope, { status: result.statusCode, body: result.body, headers: storedHeaders });
+  const stored = redactSecrets(result.body);
+  if (stored.redacted) storedHeaders['idempotent-redacted'] = 'token';
+  await idempotencyRepo.complete(scope, { status: result.statusCode, body: stored.body, headers: storedHeaders });
   return result;
+}
+
+/**
+ * Tokens are shown once and stored only as hashes — the idempotency record must not become a
+ * plaintext copy. Any `token` field of a stored response is nulled; a replay says so in
+ * `Idempotent-Redacted: token` (the caller regenerates the token if it lost the first answer).
+ */
+export function redactSecrets(body: string): { body: string; redacted: boolean } {
+  if (!body.includes('"token"')) return { body, redacted: false };
+  let redacted = false;
+  try {
+    const json = JSON.parse(body, (key, value: unknown) => {
+      if (key === 'token' && typeof value === 'string') {
+        redacted = true;
+        return null;
+      }
+      return value;
+    }) as unknown;
+    return { body: JSON.stringify(json), redacted };
+  } catch {
+    return { body, redacted: false };
+  }
 }
 
 /**

@@ -88,6 +88,10 @@ describe('idempotency keys', () => {
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.json.client.id).toBe(first.json.client.id);
+    // The stored response never holds the token in plain text: the replay says it was redacted.
+    expect(replay.json.client.token).toBeNull();
+    expect(replay.headers['idempotent-redacted']).toBe('token');
+    expect(replay.text).not.toContain(first.json.client.token);
     // Exactly one client was created.
     expect((await clientsRepo.get(first.json.client.id))?.name).toBe(name);
 
