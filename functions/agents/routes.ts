@@ -36,7 +36,10 @@ const registerBody = z.object({
 
 const heartbeatBody = z.object({
   status: z.enum(['online', 'disabled', 'offline', 'switching', 'error']),
-  monitored_instances: z.array(z.string().max(64)).max(1000).nullish(),
+  // Informational and untyped in API.md: the agent's list of instance ids, a count or a string.
+  monitored_instances: z
+    .union([z.array(z.string().max(64)).max(1000), z.number().int().nonnegative(), z.string().max(4000)])
+    .nullish(),
   instance_id: instanceId.nullish(),
   instance_type: z.string().max(64).nullish(),
   mode: modeInput.nullish(),
@@ -159,7 +162,7 @@ export const agentsRoutes = {
       created: z.boolean(),
       instance_role: instanceRole,
       config: agentConfigSchema,
-      message: z.string().optional(),
+      message: z.string().nullable(),
     }),
   }),
   heartbeat: defineRoute({

@@ -74,7 +74,7 @@ const registered = (agent: Agent, created: boolean, role: string, enabled: boole
   created,
   instance_role: role,
   config: { ...configView(agent.config, agent.config.replica_count ?? 0), enabled },
-  ...(message ? { message } : {}),
+  message: message ?? null,
 });
 
 /**

@@ -41,7 +41,11 @@ export async function getPendingCommands(caller: Caller, agentId: string, now: D
   if (!agent.config.enabled || agent.status === 'disabled' || agent.inflight_command_id) return [];
   const nowIso = now.toISOString();
   const supported = agentMajorVersion(agent.agent_version) >= 5 ? () => true : (c: Command) => V4_COMMAND_TYPES.has(c.command_type);
-  const pending = (await commandsRepo.listPending(agent.id, 20)).filter((c) => supported(c) && c.expires_at > nowIso);
+  // Read past the first 20: expired commands (until the expiry job runs) and types a v4 agent cannot
+  // run are skipped, and up to 20 deliverable ones are still returned.
+  const pending = (await commandsRepo.listPending(agent.id, 100))
+    .filter((c) => supported(c) && c.expires_at > nowIso)
+    .slice(0, 20);
   const first = pending[0];
   if (!first) return [];
   if (!(await commandsRepo.deliver(first, nowIso, first.command_type === 'switch'))) return [];

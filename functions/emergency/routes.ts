@@ -34,7 +34,12 @@ const createEmergencyReplicaBody = z
     pool_id: poolId.nullish(),
     exclude_zones: z.array(z.string().max(32)).max(50).nullish(),
     parent_instance_id: instanceId.nullish(),
-    replica_type: replicaType.nullish(),
+    // The v4 agent registers its own emergency replica as `replica_type: "emergency"` (the
+    // customer's agent documents): accepted, and left to the server's automatic-* default.
+    replica_type: z
+      .union([replicaType, z.literal('emergency')])
+      .nullish()
+      .transform((t) => (t === 'emergency' ? null : t)),
     status: replicaStatus.nullish(),
   })
   .superRefine((b, ctx) => {
@@ -88,8 +93,8 @@ const terminationImminent = defineRoute({
   response: obj({
     success: z.boolean(),
     message: z.string(),
-    error: z.string().optional(),
-    reason_code: z.string().optional(),
+    error: nstr,
+    reason_code: nstr,
     action: z.enum(['replica_promoted', 'awaiting_replica', 'no_replica', 'not_primary']),
     new_instance_id: nstr,
     replica_id: nstr,
@@ -116,8 +121,8 @@ const rebalanceRecommendation = defineRoute({
     action: z.enum(['switch', 'monitor']),
     risk_score: nnum,
     reason: z.string(),
-    target_pool_id: nstr.optional(),
-    command_id: nstr.optional(),
+    target_pool_id: nstr,
+    command_id: nstr,
     emergency_event_id: nstr,
   }),
 });
@@ -157,8 +162,8 @@ export const emergencyRoutes = {
       urgency: nullable(z.enum(['critical', 'high'])),
       emergency_event_id: nstr,
       message: nstr,
-      error: z.string().optional(),
-      reason_code: z.enum(['AUTO_SWITCH_DISABLED', 'NO_SUITABLE_POOL', 'NOT_PRIMARY']).optional(),
+      error: nstr,
+      reason_code: nullable(z.enum(['AUTO_SWITCH_DISABLED', 'NO_SUITABLE_POOL', 'NOT_PRIMARY'])),
     }),
   }),
   terminationImminent,

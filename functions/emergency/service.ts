@@ -79,6 +79,9 @@ export async function terminationImminent(caller: Caller, agentId: string, input
 
 async function terminationReply(incident: Incident | undefined, agent: Agent, forced?: 'not_primary') {
   const base = {
+    // API.md §1.2: response fields are always present; `error`/`reason_code` are null unless declined.
+    error: null as string | null,
+    reason_code: null as string | null,
     new_instance_id: null as string | null,
     replica_id: null as string | null,
     failover_time_ms: null as number | null,
@@ -126,9 +129,10 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
     return {
       success: false,
       message: incident.message ?? 'waiting for a replica',
-      error: `replica ${awaiting} is not ready yet; it is promoted as soon as it reports ready`,
       action: 'awaiting_replica' as const,
       ...base,
+      error: `replica ${awaiting} is not ready yet; it is promoted as soon as it reports ready`,
+      reason_code: 'REPLICA_NOT_READY',
       replica_id: awaiting,
       target_pool_id: incident.target_pool_id,
       instructions: incident.command_id
@@ -136,14 +140,20 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
         : `keep running until replica ${awaiting} reports ready`,
     };
   }
+  const autoSwitchOff = !fresh.config.enabled || !fresh.config.auto_switch_enabled;
   return {
     success: false,
     message: incident.message ?? 'no replica to promote',
+    action: 'no_replica' as const,
+    ...base,
     error: incident.command_id
       ? `no replica to promote; emergency switch ${incident.command_id} (priority 100) is pending`
       : (incident.message ?? 'no replica to promote'),
-    action: 'no_replica' as const,
-    ...base,
+    reason_code: autoSwitchOff
+      ? 'AUTO_SWITCH_DISABLED'
+      : !incident.command_id && !incident.target_pool_id
+          ? 'NO_SUITABLE_POOL'
+          : null,
     create_emergency_replica: canCreate,
     target_pool_id: incident.target_pool_id,
     instructions: incident.command_id
@@ -183,6 +193,8 @@ const emergencyReplicaReply = (
   urgency: extra.urgency,
   emergency_event_id: extra.incident?.id ?? null,
   message: extra.message,
+  error: null,
+  reason_code: null,
 });
 
 const decline = (code: ReasonCode | null, error: string, incident: Incident | undefined, urgency: 'critical' | 'high' | null) => ({
@@ -198,7 +210,7 @@ const decline = (code: ReasonCode | null, error: string, incident: Incident | un
   emergency_event_id: incident?.id ?? null,
   message: error,
   error,
-  ...(code ? { reason_code: code } : {}),
+  reason_code: code,
 });
 
 /**

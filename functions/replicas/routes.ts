@@ -52,10 +52,11 @@ export const replicasRoutes = {
     params: aidParams,
     body: z.object({
       instance_id: instanceId.nullish(),
-      replica_type: replicaType.default('manual'),
+      // The v4 agent sends null for an absent optional field: null takes the default like absence.
+      replica_type: replicaType.nullish().transform((t) => t ?? 'manual'),
       parent_instance_id: instanceId.nullish(),
       pool_id: poolId.nullish(),
-      status: replicaStatus.default('launching'),
+      status: replicaStatus.nullish().transform((s) => s ?? 'launching'),
       exclude_zones: z.array(z.string().max(32)).max(50).nullish(),
       tags: z.unknown().optional(),
     }),
@@ -80,7 +81,7 @@ export const replicasRoutes = {
     params: replicaParams,
     body: z.object({
       instance_id: instanceId,
-      status: replicaStatus.default('syncing'),
+      status: replicaStatus.nullish().transform((s) => s ?? 'syncing'),
       version: version.nullish(),
     }),
     response: obj({

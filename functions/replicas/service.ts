@@ -265,6 +265,8 @@ export async function registerLaunchedReplica(
     urgency,
     emergency_event_id: incidentId,
     message,
+    error: null,
+    reason_code: null,
   });
   if (existing) return { status: 200, body: reply(existing, true, existing.emergency_event_id, 'this replica is already registered') };
   const parsed = parsePoolId(input.pool_id as string);

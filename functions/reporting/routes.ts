@@ -136,7 +136,10 @@ const switchReportBody = z
     };
   });
 
-const failedItem = z.object({ id: z.string().max(256), error: z.string().max(4000) });
+const failedItem = z.object({ id: z.string().max(256), error: z.string().max(4000).nullish() });
+/** An id list as the v4 agent sends it, or a plain count (the service counts either). */
+const idsOrCount = z.union([z.array(z.string().max(256)), count]);
+const failedList = z.union([z.array(z.union([failedItem, z.string().max(256)])), count]);
 
 /**
  * cleanup-report as the v4 agent sends it: id lists of what was deleted. `cutoff_date` is absent
@@ -146,16 +149,16 @@ const cleanupReportBody = z.object({
   timestamp: isoTimestamp,
   snapshots: z.object({
     type: z.string().max(32),
-    deleted: z.array(z.string().max(256)),
-    failed: z.array(failedItem),
+    deleted: idsOrCount,
+    failed: failedList,
     cutoff_date: isoTimestamp.nullish(),
     error: z.string().max(4000).nullish(),
   }),
   amis: z.object({
     type: z.string().max(32),
-    deleted_amis: z.array(z.string().max(256)),
-    deleted_snapshots: z.array(z.string().max(256)),
-    failed: z.array(failedItem),
+    deleted_amis: idsOrCount,
+    deleted_snapshots: idsOrCount,
+    failed: failedList,
     cutoff_date: isoTimestamp.nullish(),
     error: z.string().max(4000).nullish(),
   }),
