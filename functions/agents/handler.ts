@@ -28,8 +28,8 @@ export const handler = createGroupHandler(agentsRoutes, {
   getAgent: async ({ params }, ctx) => agents.getAgent(ctx.caller, params.aid),
   getAgentConfig: async ({ params }, ctx) => agents.getAgentConfig(ctx.caller, params.aid),
   announceTermination: async ({ params, body }, ctx) => agents.announceTermination(ctx.caller, params.aid, body, ctx.now),
-  listClientAgents: async ({ params, query }) => agents.listClientAgents(params.cid, { limit: 200, ...query }),
-  listClientAgentHistory: async ({ params, query }) => agents.listClientAgentHistory(params.cid, { limit: 200, ...query }),
+  listClientAgents: async ({ params, query }) => agents.listClientAgents(params.cid, query),
+  listClientAgentHistory: async ({ params, query }) => agents.listClientAgentHistory(params.cid, query),
   toggleAgentEnabled: async ({ params, body, ifMatchVersion }, ctx) =>
     agents.toggleEnabled(ctx.caller, params.aid, body, ifMatchVersion, ctx.now),
   updateAgentConfig: async ({ params, body, ifMatchVersion }, ctx) =>

@@ -5,6 +5,7 @@ import {
   agentStatus,
   count,
   instanceRole,
+  optionalNextToken,
 } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute } from '../shared/http/route.js';
 import {
@@ -14,6 +15,7 @@ import {
   isoTimestamp,
   modeInput,
   obj,
+  pagination,
   version,
   wireSuccess,
 } from '../shared/http/schemas.js';
@@ -229,8 +231,8 @@ export const agentsRoutes = {
     auth: 'client',
     summary: "A client's live agents (deleted agents excluded)",
     params: cidParams,
-    query: z.object({ status: agentStatus.exclude(['deleted']).optional() }),
-    response: obj({ agents: z.array(agentSchema) }),
+    query: z.object({ status: agentStatus.exclude(['deleted']).optional(), ...pagination }),
+    response: obj({ agents: z.array(agentSchema), nextToken: optionalNextToken }),
   }),
   listClientAgentHistory: defineRoute({
     operationId: 'listClientAgentHistory',
@@ -240,7 +242,8 @@ export const agentsRoutes = {
     auth: 'client',
     summary: "A client's agents including deleted ones, newest first",
     params: cidParams,
-    response: obj({ agents: z.array(agentSchema) }),
+    query: z.object({ ...pagination }),
+    response: obj({ agents: z.array(agentSchema), nextToken: optionalNextToken }),
   }),
   toggleAgentEnabled: defineRoute({
     operationId: 'toggleAgentEnabled',

@@ -1,9 +1,14 @@
 import { createGroupHandler } from '../shared/http/create-handler.js';
+import { reply } from '../shared/http/route.js';
 import { clientsRoutes } from './routes.js';
 import * as clients from './service.js';
 
 export const handler = createGroupHandler(clientsRoutes, {
-  createClient: async ({ body }, ctx) => clients.createClient(body, ctx.now),
+  // The created client is a single resource wrapped in `client`: it carries its ETag too (API.md §1.2).
+  createClient: async ({ body }, ctx) => {
+    const out = await clients.createClient(body, ctx.now);
+    return reply(201, out, { etag: `"${out.client.version}"` });
+  },
   deleteClient: async ({ params }, ctx) => clients.deleteClient(params.cid, ctx.now),
   regenerateClientToken: async ({ params, body }, ctx) =>
     clients.regenerateToken(params.cid, body.grace_period_seconds, ctx.now),
