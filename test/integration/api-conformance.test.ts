@@ -91,7 +91,7 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   // §3.2 clients
   'POST /api/admin/clients/create': {
     '': ['client'],
-    client: ['id', 'name', 'email', 'plan', 'max_agents', 'aws_account_ids', 'status', 'token', 'created_at', 'version'],
+    'client': ['id', 'name', 'email', 'plan', 'max_agents', 'aws_account_ids', 'status', 'token', 'created_at', 'version'],
   },
   'DELETE /api/admin/clients/{cid}': { '': ['client_id', 'status', 'agents_deleted'] },
   'POST /api/admin/clients/{cid}/regenerate-token': { '': ['client_id', 'token', 'previous_token_valid_until'] },
@@ -111,8 +111,8 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
       'total_clients', 'agents_online', 'agents_total', 'instances_active', 'pools_covered', 'total_savings', 'switches',
       'decision_engine',
     ],
-    switches: ['total', 'manual', 'model', 'emergency'],
-    decision_engine: ['loaded', 'active_upload_id'],
+    'switches': ['total', 'manual', 'model', 'emergency'],
+    'decision_engine': ['loaded', 'active_upload_id'],
   },
   'GET /api/admin/clients': {
     '': ['clients', 'nextToken'],
@@ -128,12 +128,12 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   },
   'GET /api/admin/system-health': {
     '': ['api_status', 'database', 'decision_engine', 'agents', 'jobs', 'ec2_events_last_received_at'],
-    agents: ['online', 'offline'],
+    'agents': ['online', 'offline'],
     'jobs[]': ['name', 'last_run_at', 'last_status'],
   },
   'GET /api/admin/instances': { '': ['instances', 'nextToken'], 'instances[]': [...INSTANCE, 'client_name'] },
   'GET /api/admin/agents': { '': ['agents', 'nextToken'], 'agents[]': [...AGENT, 'client_name'] },
-  'GET /api/admin/search': { '': ['query', 'results'], results: ['clients', 'instances', 'agents'] },
+  'GET /api/admin/search': { '': ['query', 'results'], 'results': ['clients', 'instances', 'agents'] },
   'GET /api/admin/pools/statistics': {
     '': ['total_pools', 'active_pools', 'regions', 'high_risk_pools'],
     'regions[]': ['region', 'pools', 'average_price'],
@@ -143,7 +143,7 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
     '': ['online', 'offline', 'disabled', 'deleted', 'by_client', 'recent_offline', 'heartbeat_distribution'],
     'by_client[]': ['client_id', 'online', 'offline'],
     'recent_offline[]': ['agent_id', 'last_heartbeat'],
-    heartbeat_distribution: ['healthy', 'degraded', 'critical'],
+    'heartbeat_distribution': ['healthy', 'degraded', 'critical'],
   },
   'POST /api/admin/bulk/execute': {
     '': ['operation', 'succeeded', 'failed', 'results'],
@@ -153,10 +153,10 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
     '': [
       'heartbeat_miss_rate', 'switches', 'switch_downtime_seconds', 'emergency', 'commands', 'newest_price_age_seconds',
     ],
-    switches: ['total', 'failed'],
-    switch_downtime_seconds: ['avg', 'p95'],
-    emergency: ['events', 'promoted_within_120s_ratio'],
-    commands: ['pending', 'expired'],
+    'switches': ['total', 'failed'],
+    'switch_downtime_seconds': ['avg', 'p95'],
+    'emergency': ['events', 'promoted_within_120s_ratio'],
+    'commands': ['pending', 'expired'],
   },
   'GET /api/admin/consolidation-jobs': {
     '': ['jobs', 'nextToken'],
@@ -167,22 +167,22 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   },
   'GET /api/admin/emergency-events': {
     '': ['summary', 'events', 'nextToken'],
-    summary: ['total', 'by_signal', 'by_outcome', 'avg_failover_ms'],
+    'summary': ['total', 'by_signal', 'by_outcome', 'avg_failover_ms'],
     'events[]': EMERGENCY_EVENT,
   },
   // §3.4 agents (non-wire)
   'POST /api/agents/{aid}/termination': { '': ['success', 'agent_id', 'status'] },
   'GET /api/client/{cid}/agents': { '': ['agents', 'nextToken'], 'agents[]': AGENT },
   'GET /api/client/{cid}/agents/history': { '': ['agents', 'nextToken'], 'agents[]': AGENT },
-  'POST /api/client/agents/{aid}/toggle-enabled': { '': ['agent_id', 'config', 'version'], config: CONFIG },
+  'POST /api/client/agents/{aid}/toggle-enabled': { '': ['agent_id', 'config', 'version'], 'config': CONFIG },
   'POST /api/client/agents/{aid}/config': {
     '': ['agent_id', 'config', 'version', 'side_effects'],
-    config: CONFIG,
-    side_effects: ['replicas_terminated', 'replica_requested', 'commands_cancelled'],
+    'config': CONFIG,
+    'side_effects': ['replicas_terminated', 'replica_requested', 'commands_cancelled'],
   },
   'POST /api/client/agents/{aid}/settings': {
     '': ['agent_id', 'config', 'version', 'side_effects'],
-    side_effects: ['replicas_terminated', 'replica_requested', 'commands_cancelled'],
+    'side_effects': ['replicas_terminated', 'replica_requested', 'commands_cancelled'],
   },
   'DELETE /api/client/agents/{aid}': { '': ['agent_id', 'status', 'replicas_terminated', 'commands_cancelled'] },
   // §3.5 commands (non-wire)
@@ -210,8 +210,8 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   'GET /api/client/{cid}/instances': { '': ['instances', 'nextToken'], 'instances[]': INSTANCE },
   'GET /api/client/instances/{iid}/pricing': {
     '': ['current_mode', 'current_pool', 'on_demand', 'pools'],
-    current_pool: ['id', 'az', 'price'],
-    on_demand: ['price'],
+    'current_pool': ['id', 'az', 'price'],
+    'on_demand': ['price'],
     'pools[]': POOL_PRICE,
   },
   'GET /api/client/instances/{iid}/metrics': {
@@ -240,7 +240,7 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   },
   'GET /api/client/instances/{iid}/pool-volatility': {
     '': ['current_pool', 'alternative_pools'],
-    current_pool: VOLATILITY,
+    'current_pool': VOLATILITY,
     'alternative_pools[]': VOLATILITY,
   },
   'POST /api/client/instances/{iid}/simulate-switch': {
@@ -253,7 +253,7 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
   'POST /api/agents/{aid}/decide': { '': DECISION },
   'GET /api/agents/{aid}/switch-recommendation': {
     '': ['recommendation', 'auto_switch_enabled', 'will_auto_execute', 'current_pool', 'alternative_pools'],
-    recommendation: DECISION,
+    'recommendation': DECISION,
     'alternative_pools[]': POOL_PRICE,
   },
   'GET /api/agents/{aid}/statistics': {
@@ -290,7 +290,7 @@ const KEYS: Record<string, Record<string, readonly string[]> | null> = {
       'total_switches', 'success_rate', 'total_downtime_seconds', 'average_downtime_seconds', 'p95_downtime_seconds',
       'max_downtime_seconds', 'downtime_by_trigger', 'longest_downtime',
     ],
-    longest_downtime: ['switch_id', 'downtime_seconds'],
+    'longest_downtime': ['switch_id', 'downtime_seconds'],
   },
   'GET /api/client/{cid}/export/savings': null,
   'GET /api/client/{cid}/export/switch-history': null,
@@ -373,7 +373,6 @@ function conform(route: string, res: ApiResponse, status = 200): Json {
   return body;
 }
 
-const admin = { token: TEST_ADMIN_TOKEN };
 const call = <T = Json>(
   group: Group,
   method: string,
