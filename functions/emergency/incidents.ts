@@ -464,7 +464,8 @@ async function promoteForIncident(
   metrics.addMetric('ReplicaPromoted', MetricUnit.Count, 1);
   metrics.addMetric('FailoverTime', MetricUnit.Milliseconds, failover);
   const resolved: Incident = { ...incident, ...(fields as Partial<Incident>) };
-  await publishEvent({
+  // The feed event and the notification are independent: sent concurrently.
+  const roleChanged = publishEvent({
     clientId: agent.client_id,
     type: 'instance_role_changed',
     data: {
@@ -478,12 +479,13 @@ async function promoteForIncident(
     },
     now,
   });
-  await noticeNotification(
+  const notified = noticeNotification(
     resolved,
     'warning',
     `${incident.signal_type === 'instance_terminated' ? 'Instance terminated' : 'Spot interruption'} on ${incident.instance_id}: replica ${replica.instance_id} promoted to PRIMARY in ${Math.round(failover / 1000)} s`,
     now,
   );
+  await Promise.all([roleChanged, notified]);
   return resolved;
 }
 
@@ -597,26 +599,29 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads): P
           (c) => c.id !== command.id && c.command_type === 'switch' && c.priority < PRIORITY.emergency,
         );
         for (const c of late) if (await commandsRepo.cancel(c, at, 'an emergency took over')) toCancel.push(c);
-        await publishEvent({
-          clientId: agent.client_id,
-          type: 'command_status_changed',
-          data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-          now,
-        });
-        for (const c of toCancel) {
-          await publishEvent({
+        // Feed events and the notification are independent of each other: one round trip of latency.
+        await Promise.all([
+          publishEvent({
             clientId: agent.client_id,
             type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
+            data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
             now,
-          });
-        }
-        await noticeNotification(
-          result,
-          'warning',
-          `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
-          now,
-        );
+          }),
+          ...toCancel.map((c) =>
+            publishEvent({
+              clientId: agent.client_id,
+              type: 'command_status_changed',
+              data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
+              now,
+            }),
+          ),
+          noticeNotification(
+            result,
+            'warning',
+            `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
+            now,
+          ),
+        ]);
       }
       return result;
     }

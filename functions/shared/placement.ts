@@ -1,5 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from './db/client.js';
+import { queryAll } from './db/conditions.js';
 import { keys } from './db/keys.js';
 import { parsePoolId, poolIdOf } from './domain/ids.js';
 
@@ -22,17 +21,13 @@ interface PoolRow {
   priced_at?: string | null;
 }
 
-/** The known spot pools of one instance type in one region (GSI1 `POOLS#<region>#<type>`). */
+/** The known spot pools of one instance type in one region (GSI1 `POOLS#<region>#<type>`, every page). */
 export async function poolsOfType(region: string, instanceType: string): Promise<PoolRow[]> {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.poolsOfTypeIndex(region, instanceType, '').GSI1PK },
-    }),
-  );
-  return (out.Items ?? []) as PoolRow[];
+  return queryAll<PoolRow>({
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': keys.poolsOfTypeIndex(region, instanceType, '').GSI1PK },
+  });
 }
 
 /**
