@@ -9,6 +9,10 @@ import { reportSignal } from '../../functions/emergency/incidents.js';
 import { randomInstanceId } from '../support/factories.js';
 import { invoke } from '../support/http.js';
 import { commandsOf, configure, incidentsOf, launchedReplica, replicasOf, seedPool, setupAgent } from '../support/interruption.js';
+import { useIsolatedTable } from '../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 /** Tests share one table: every run is limited to the test's own agent. */
 const only = (agent: { agentId: string }) => ({ agentIds: new Set([agent.agentId]) });

@@ -8,6 +8,10 @@ import { pricesRepo } from '../../../functions/shared/db/prices-repo.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { invoke } from '../../support/http.js';
 import { seedNotification, tenant } from '../../support/seed.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 type Json = Record<string, unknown>;
 interface List {

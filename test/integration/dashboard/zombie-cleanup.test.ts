@@ -9,6 +9,10 @@ import { runJob } from '../../../functions/shared/jobs/create-job-handler.js';
 import { createClientInProcess } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
 import { registerAgent } from '../../support/seed.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 /** Moves an instance's creation and zombie time into the past (its GSI3 sort key included). */
 async function backdate(instanceId: string, createdAt: string, zombieSince: string) {

@@ -14,6 +14,10 @@ import { accrueAgent } from '../../../functions/shared/savings-ledger.js';
 import { randomInstanceId } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
 import { newTenant, poolOf, registerAgent, seedPool, setInstancePrices, switchReport } from './helpers.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 const H = 3_600_000;
 const DAY = 24 * H;

@@ -11,6 +11,10 @@ import { runJob } from '../../../functions/shared/jobs/create-job-handler.js';
 import { registerAgentInProcess } from '../../support/agents.js';
 import { createClientInProcess } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 describe('agent-heartbeat-timeout job', () => {
   it('marks agents silent for more than 120 s offline, once, with one notification', async () => {

@@ -9,6 +9,10 @@ import { keys } from '../../../functions/shared/db/keys.js';
 import { pricesRepo, type StagedPoint } from '../../../functions/shared/db/prices-repo.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { invoke } from '../../support/http.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 const HOUR = 3_600_000;
 /** A unique instance type per test file run: pools (and their series) belong to this file only. */

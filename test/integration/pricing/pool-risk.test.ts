@@ -12,6 +12,10 @@ import type { Instance } from '../../../functions/shared/domain/types.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { randomInstanceId } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
+import { useIsolatedTable } from '../../support/isolated-table.js';
+
+// Installation-wide jobs run here with shifted clocks: keep them away from the other files' data.
+useIsolatedTable();
 
 const HOUR = 3_600_000;
 const TYPE = `zp${randomBytes(3).toString('hex')}.large`;
