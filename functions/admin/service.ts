@@ -6,7 +6,7 @@ import { JOBS } from '../jobs/job-table.js';
 import { config } from '../shared/config.js';
 import { activeRoles, adminRepo, andFilters, type Filter, notDeleted, statusFilter } from '../shared/db/admin-repo.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import type { Item } from '../shared/db/conditions.js';
+import { type Item, stripKeys } from '../shared/db/conditions.js';
 import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { jobsRepo } from '../shared/db/jobs-repo.js';
@@ -21,26 +21,12 @@ import type { Agent, AgentStatus, Client, Instance, InstanceRole } from '../shar
 import { logger } from '../shared/observability.js';
 import { downtimeSummary, sumCounter } from '../shared/stats.js';
 import { retireZombie } from '../shared/zombies.js';
+import { mapLimit } from '../shared/concurrency.js';
 
 /** One SQS client per container (system-health reads the EC2-events DLQ depth). */
 export const sqsClient = new SQSClient({});
 
 const ADMIN = { kind: 'admin' } as const;
-
-/** Runs `fn` over `items` with at most `width` in flight, keeping the order of results. */
-async function mapLimited<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
-}
 
 const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
@@ -94,7 +80,7 @@ export async function getStats() {
 export async function listClients(query: { status?: Client['status']; limit: number; nextToken?: string }) {
   const filter = query.status ? statusFilter([query.status]) : notDeleted;
   const page = await adminRepo.clientsPage(query.limit, query.nextToken, filter);
-  const clients = await mapLimited(page.items, 8, async (c) => {
+  const clients = await mapLimit(page.items, 8, async (c) => {
     const [online, active] = await Promise.all([
       adminRepo.countClientAgents(c.id, statusFilter(['online', 'switching'])),
       adminRepo.countClientInstances(c.id, activeRoles),
@@ -369,9 +355,7 @@ const startsWith = (value: unknown, prefix: string): boolean =>
 
 /** Does the entity still carry a name that the prefix matches (entries of renamed names stay behind)? */
 function stillMatches(kind: SearchKind, entity: Item, prefix: string): boolean {
-  if (kind === 'client') return startsWith(entity.name, prefix);
-  if (kind === 'agent') return startsWith(entity.hostname, prefix);
-  return startsWith(entity.hostname, prefix);
+  return startsWith(kind === 'client' ? entity.name : entity.hostname, prefix);
 }
 
 const entityKey = (kind: SearchKind, id: string) =>
@@ -414,18 +398,14 @@ export async function search(q: string, types: Array<'clients' | 'instances' | '
     wanted.has('agents') ? searchKind('agent', q) : Promise.resolve([]),
     wanted.has('instances') ? searchKind('instance', q) : Promise.resolve([]),
   ]);
-  const strip = (i: Item) => {
-    const { PK: _p, SK: _s, GSI1PK: _a, GSI1SK: _b, GSI2PK: _c, GSI2SK: _d, GSI3PK: _e, GSI3SK: _f, ...rest } = i;
-    return rest;
-  };
   const names = await clientNames([...agents, ...instances].map((i) => String(i.client_id)));
   return {
     query: q,
     results: {
-      clients: clients.map((c) => clientSearchView(strip(c) as unknown as Client)),
-      agents: agents.map((a) => ({ ...agentView(strip(a) as unknown as Agent), client_name: names.get(String(a.client_id)) ?? null })),
+      clients: clients.map((c) => clientSearchView(stripKeys(c) as unknown as Client)),
+      agents: agents.map((a) => ({ ...agentView(stripKeys(a) as unknown as Agent), client_name: names.get(String(a.client_id)) ?? null })),
       instances: instances.map((i) => ({
-        ...instanceView(strip(i) as unknown as Instance),
+        ...instanceView(stripKeys(i) as unknown as Instance),
         client_name: names.get(String(i.client_id)) ?? null,
       })),
     },
@@ -542,7 +522,7 @@ async function bulkOne(operation: BulkOperation, agentId: string, now: Date): Pr
 
 export async function bulkExecute(body: { operation: BulkOperation; agent_ids: string[] }, now: Date) {
   const ids = [...new Set(body.agent_ids.map((id) => id.toLowerCase()))];
-  const results = await mapLimited(ids, 8, async (id) => {
+  const results = await mapLimit(ids, 8, async (id) => {
     try {
       return await bulkOne(body.operation, id, now);
     } catch (err) {

@@ -183,14 +183,18 @@ export async function downtimeAnalytics(clientId: string, windowHours: number, n
     switchesRepo.listByClient(clientId, { from }, CSV_MAX_ROWS),
     agentsRepo.listAllByClient(clientId),
   ]);
-  let failed = 0;
-  for (const agent of agents) {
-    if (agent.status === 'deleted') continue;
-    const commands = await commandsRepo.listByAgent(agent.id);
-    failed += commands.filter(
-      (c) => c.command_type === 'switch' && (c.status === 'failed' || c.status === 'expired') && (c.completed_at ?? c.created_at) >= from,
-    ).length;
-  }
+  // Commands live in each agent's own partition (no client-wide index): one Query per live agent, together.
+  const failedPerAgent = await Promise.all(
+    agents
+      .filter((agent) => agent.status !== 'deleted')
+      .map(async (agent) => {
+        const commands = await commandsRepo.listByAgent(agent.id);
+        return commands.filter(
+          (c) => c.command_type === 'switch' && (c.status === 'failed' || c.status === 'expired') && (c.completed_at ?? c.created_at) >= from,
+        ).length;
+      }),
+  );
+  const failed = failedPerAgent.reduce((a, b) => a + b, 0);
   const measured = switches.filter((s): s is Switch & { downtime_seconds: number } => typeof s.downtime_seconds === 'number');
   const downtimes = measured.map((s) => s.downtime_seconds);
   const total = downtimes.reduce((a, b) => a + b, 0);
@@ -292,12 +296,18 @@ export async function exportGlobalStatsCsv(now: Date) {
     token = page.nextToken ?? undefined;
     for (const client of page.items) {
       if (rows.length > CSV_MAX_ROWS) break;
-      const agents = (await agentsRepo.listAllByClient(client.id)).filter((a) => a.status !== 'deleted');
-      let instancesActive = 0;
-      for (const agent of agents) {
-        const instances = await instancesRepo.listByAgent(agent.id);
-        instancesActive += instances.filter((i) => i.role === 'PRIMARY' || i.role === 'REPLICA').length;
-      }
+      const [allAgents, switches30d] = await Promise.all([
+        agentsRepo.listAllByClient(client.id),
+        switchesRepo.countByClient(client.id, { from: since }),
+      ]);
+      const agents = allAgents.filter((a) => a.status !== 'deleted');
+      const perAgent = await Promise.all(
+        agents.map(async (agent) => {
+          const instances = await instancesRepo.listByAgent(agent.id);
+          return instances.filter((i) => i.role === 'PRIMARY' || i.role === 'REPLICA').length;
+        }),
+      );
+      const instancesActive = perAgent.reduce((a, b) => a + b, 0);
       rows.push({
         client_id: client.id,
         name: client.name,
@@ -306,7 +316,7 @@ export async function exportGlobalStatsCsv(now: Date) {
         agents_online: agents.filter((a) => a.status === 'online' || a.status === 'switching').length,
         instances_active: instancesActive,
         total_savings_usd: round(client.total_savings ?? 0, 6),
-        switches_30d: await switchesRepo.countByClient(client.id, { from: since }),
+        switches_30d: switches30d,
       });
     }
   } while (token && rows.length <= CSV_MAX_ROWS);

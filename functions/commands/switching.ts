@@ -19,6 +19,7 @@ import { publishEvent } from '../shared/feed.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { poolsOfType } from '../shared/placement.js';
+import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 
 const inFlight = (message: string) => new ConflictError('COMMAND_IN_FLIGHT', message);
 
@@ -72,12 +73,17 @@ export function buildSwitchCommand(
  * Queues `command` for its agent. A command in flight, or an open switch of equal or higher
  * priority, is 409 COMMAND_IN_FLIGHT; an open (still pending) switch of lower priority is
  * cancelled in the same transaction. The decision is re-made on a fresh read whenever the
- * conditional write loses a race, so of two concurrent callers exactly one wins.
+ * conditional write loses a race, so of two concurrent callers exactly one wins. `loaded`: the agent
+ * as the caller just read it (a consistent GetItem), used for the first attempt instead of a re-read.
  */
-export async function queueSwitch(command: Command, now: Date): Promise<{ command: Command; superseded: Command | null }> {
+export async function queueSwitch(
+  command: Command,
+  now: Date,
+  loaded?: Agent,
+): Promise<{ command: Command; superseded: Command | null }> {
   const at = now.toISOString();
   for (let attempt = 0; attempt < 5; attempt++) {
-    const agent = await agentsRepo.get(command.agent_id);
+    const agent = attempt === 0 && loaded ? loaded : await agentsRepo.get(command.agent_id);
     if (!agent || agent.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
     if (agent.inflight_command_id) throw inFlight('a command is in flight for this agent');
     let supersede: Command | null = null;
@@ -176,7 +182,7 @@ export async function issueSwitchCommand(caller: Caller, agentId: string, input:
     },
     now,
   );
-  return (await queueSwitch(command, now)).command;
+  return (await queueSwitch(command, now, agent)).command;
 }
 
 export interface ForceSwitchInput {
@@ -189,7 +195,6 @@ export interface ForceSwitchInput {
 }
 
 /** Price age limit for a spot target (API.md §4.6 candidates). */
-const MAX_PRICE_AGE_MS = 2 * 3_600_000;
 
 /** POST /api/client/instances/{iid}/force-switch (202 → Command): manual, priority 75, no limits. */
 export async function forceSwitch(caller: Caller, instanceId: string, input: ForceSwitchInput, ifMatch: number | undefined, now: Date) {
@@ -268,5 +273,5 @@ export async function forceSwitch(caller: Caller, instanceId: string, input: For
     },
     now,
   );
-  return (await queueSwitch(command, now)).command;
+  return (await queueSwitch(command, now, agent)).command;
 }

@@ -4,6 +4,7 @@
  * runs the active engine. Used by decide, switch-recommendation and the auto-switch runner; the
  * engine itself (shared/domain/decision-engine.ts) stays pure.
  */
+import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import type { PoolItem } from '../shared/db/prices-repo.js';
@@ -53,7 +54,6 @@ export interface Evaluation {
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
 
 /** Candidate price age limit (API.md §4.6: no more than 2 h old). */
-export const MAX_PRICE_AGE_MS = 2 * 3_600_000;
 
 /** Per-invocation memo of POOL queries (the auto-switch runner visits many agents of one type). */
 export type PoolCache = Map<string, Promise<PoolItem[]>>;
@@ -101,8 +101,15 @@ export async function evaluateAgent(
   options: { trigger?: DecisionTrigger; overrides?: Overrides; poolCache?: PoolCache } = {},
 ): Promise<Evaluation> {
   const o = options.overrides ?? {};
-  const active = await activeEngine(now.getTime());
-  const primary = agent.primary_instance_id ? ((await instancesRepo.get(agent.primary_instance_id)) ?? null) : null;
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString();
+  // Independent reads, issued together (decide and switch-recommendation are request paths).
+  const [active, storedPrimary, recent, open] = await Promise.all([
+    activeEngine(now.getTime()),
+    agent.primary_instance_id ? instancesRepo.get(agent.primary_instance_id) : undefined,
+    switchesRepo.listByAgent(agent.id, weekAgo),
+    switchOpen(agent),
+  ]);
+  const primary = storedPrimary ?? null;
   const instanceType = o.instance?.instance_type ?? primary?.instance_type ?? agent.instance_type;
   const region = o.instance?.region ?? primary?.region ?? agent.region;
   const az = o.instance?.az ?? primary?.az ?? agent.az;
@@ -142,13 +149,11 @@ export async function evaluateAgent(
   const currentPrice =
     mode === 'spot' ? (num(o.pricing?.current_spot_price) ?? num(primary?.spot_price) ?? null) : null;
 
-  const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString();
-  const recent = await switchesRepo.listByAgent(agent.id, weekAgo);
   const input: DecisionInput = {
     agent: {
       enabled: agent.config.enabled && agent.status !== 'disabled',
       auto_switch_enabled: agent.config.auto_switch_enabled,
-      switch_open: await switchOpen(agent),
+      switch_open: open,
     },
     current: {
       mode,

@@ -213,8 +213,10 @@ export async function processEc2Event(raw: unknown, now = new Date()): Promise<E
     throw err;
   }
   const summary: EventSummary = { ...base, status: 'processed', instances: outcomes };
-  await noteReceived(now);
-  await incidentsRepo.finishEvent(parsed.event.id, { instances: outcomes.map((o) => `${o.instance_id}:${o.status}:${o.incident_id ?? ''}`) });
+  await Promise.all([
+    noteReceived(now),
+    incidentsRepo.finishEvent(parsed.event.id, { instances: outcomes.map((o) => `${o.instance_id}:${o.status}:${o.incident_id ?? ''}`) }),
+  ]);
   metrics.addMetric('Ec2EventProcessed', MetricUnit.Count, 1);
   return summary;
 }

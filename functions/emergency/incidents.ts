@@ -38,7 +38,7 @@ import {
 } from '../shared/domain/incidents.js';
 import { dedupeId } from '../shared/domain/notifications.js';
 import type { Agent, Command, Instance, Mode, Replica, TriggerType } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
+import { type FeedEventInput, publishEvent, publishEvents } from '../shared/feed.js';
 import { notify } from '../shared/notify.js';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
 import { chooseReplicaPool, poolsOfType } from '../shared/placement.js';
@@ -193,14 +193,23 @@ type Reads = ReturnType<typeof firstReads>;
 /** Applies an unhandled incident's effects (the caller holds its handling lease). */
 export async function handleIncident(incident: Incident, now: Date, preloaded: Preloaded = {}): Promise<Incident> {
   const state = firstReads(incident, preloaded);
-  const handled =
-    incident.signal_type === 'termination'
-      ? await handleTermination(incident, now, state)
-      : incident.signal_type === 'rebalance'
-        ? await handleRebalance(incident, now, state)
-        : await handleInstanceTerminated(incident, now, state);
+  // The handling's feed events go out with its emergency_event, in one BatchWrite (on a failure,
+  // those already due are published before the error propagates).
+  const feed: FeedEventInput[] = [];
+  let handled: Incident;
+  try {
+    handled =
+      incident.signal_type === 'termination'
+        ? await handleTermination(incident, now, state, feed)
+        : incident.signal_type === 'rebalance'
+          ? await handleRebalance(incident, now, state, feed)
+          : await handleInstanceTerminated(incident, now, state, feed);
+  } catch (err) {
+    await publishEvents(feed);
+    throw err;
+  }
   metrics.addMetric('IncidentHandled', MetricUnit.Count, 1);
-  await publishEvent({
+  await publishEvents([...feed, {
     clientId: handled.client_id,
     type: 'emergency_event',
     data: {
@@ -214,12 +223,21 @@ export async function handleIncident(incident: Incident, now: Date, preloaded: P
       replica_id: handled.replica_id,
     },
     now,
-  });
+  }]);
   return handled;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
+
+/** `#sN = :sN` clauses for `set`, registering their names and values. */
+function setClauses(set: Record<string, unknown>, names: Record<string, string>, values: Record<string, unknown>): string[] {
+  return Object.entries(set).map(([k, v], i) => {
+    names[`#s${i}`] = k;
+    values[`:s${i}`] = v;
+    return `#s${i} = :s${i}`;
+  });
+}
 
 /** The agent's notice fields, conditioned on the instance still being its PRIMARY (and the in-flight slot as read). */
 function agentTx(
@@ -230,12 +248,7 @@ function agentTx(
 ): TxItem {
   const names: Record<string, string> = { '#v': 'version', '#status': 'status' };
   const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one'];
-  Object.entries(set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
-  });
+  const sets = ['#v = #v + :one', ...setClauses(set, names, values)];
   const conditions = ['#status <> :deleted'];
   if (condition.primary === null || condition.inflight === null || condition.slot === null) values[':null'] = null;
   if (condition.slot !== undefined) {
@@ -428,6 +441,7 @@ async function promoteForIncident(
   replica: Replica,
   now: Date,
   cancels: Command[],
+  feed?: FeedEventInput[],
 ): Promise<Incident> {
   const at = now.toISOString();
   const replicaInstance = await instancesRepo.get(replica.instance_id);
@@ -464,8 +478,7 @@ async function promoteForIncident(
   metrics.addMetric('ReplicaPromoted', MetricUnit.Count, 1);
   metrics.addMetric('FailoverTime', MetricUnit.Milliseconds, failover);
   const resolved: Incident = { ...incident, ...(fields as Partial<Incident>) };
-  // The feed event and the notification are independent: sent concurrently.
-  const roleChanged = publishEvent({
+  const roleChanged: FeedEventInput = {
     clientId: agent.client_id,
     type: 'instance_role_changed',
     data: {
@@ -478,14 +491,17 @@ async function promoteForIncident(
       emergency_event_id: incident.id,
     },
     now,
-  });
+  };
+  // Within a handling the feed event goes out with the handling's own; otherwise it and the
+  // notification are independent: sent concurrently.
+  if (feed) feed.push(roleChanged);
   const notified = noticeNotification(
     resolved,
     'warning',
     `${incident.signal_type === 'instance_terminated' ? 'Instance terminated' : 'Spot interruption'} on ${incident.instance_id}: replica ${replica.instance_id} promoted to PRIMARY in ${Math.round(failover / 1000)} s`,
     now,
   );
-  await Promise.all([roleChanged, notified]);
+  await Promise.all([feed ? undefined : publishEvent(roleChanged), notified]);
   return resolved;
 }
 
@@ -498,22 +514,22 @@ async function recordOnly(incident: Incident, now: Date, action: string, message
 // ---------------------------------------------------------------------------------------------
 // Termination (spot interruption warning, termination-imminent, create-emergency-replica, Health)
 
-async function handleTermination(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
+async function handleTermination(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('termination', reads, async () => {
     const agent = await reads.agent();
     if (!agent || agent.status === 'deleted') return recordOnly(incident, now, 'none', 'the agent is deleted');
-    if (agent.primary_instance_id !== incident.instance_id) return terminationOfNonPrimary(incident, agent, now);
+    if (agent.primary_instance_id !== incident.instance_id) return terminationOfNonPrimary(incident, agent, now, reads);
 
     const instance = await reads.instance();
     if (!instance) return recordOnly(incident, now, 'none', 'the instance is unknown');
-    const replicas = await replicasRepo.listByAgent(agent.id);
-    const pending = await commandsRepo.listPending(agent.id, 100);
+    // Independent reads: one round trip of latency.
+    const [replicas, pending] = await Promise.all([replicasRepo.listByAgent(agent.id), commandsRepo.listPending(agent.id, 100)]);
     const toCancel = pending.filter((c) => c.priority < PRIORITY.emergency && c.command_type === 'switch');
 
     // 1. A ready (or syncing, launched) replica: promote it now.
     const candidate = bestPromotable(replicas);
-    if (candidate) return promoteForIncident(incident, agent, candidate, now, toCancel);
+    if (candidate) return promoteForIncident(incident, agent, candidate, now, toCancel, feed);
 
     const waitingFor = replicas.find(active);
     const deadline = incident.deadline;
@@ -599,29 +615,26 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads): P
           (c) => c.id !== command.id && c.command_type === 'switch' && c.priority < PRIORITY.emergency,
         );
         for (const c of late) if (await commandsRepo.cancel(c, at, 'an emergency took over')) toCancel.push(c);
-        // Feed events and the notification are independent of each other: one round trip of latency.
-        await Promise.all([
-          publishEvent({
+        feed.push(
+          {
             clientId: agent.client_id,
             type: 'command_status_changed',
             data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
             now,
-          }),
-          ...toCancel.map((c) =>
-            publishEvent({
-              clientId: agent.client_id,
-              type: 'command_status_changed',
-              data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
-              now,
-            }),
-          ),
-          noticeNotification(
-            result,
-            'warning',
-            `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
+          },
+          ...toCancel.map((c): FeedEventInput => ({
+            clientId: agent.client_id,
+            type: 'command_status_changed',
+            data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
             now,
-          ),
-        ]);
+          })),
+        );
+        await noticeNotification(
+          result,
+          'warning',
+          `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
+          now,
+        );
       }
       return result;
     }
@@ -677,8 +690,8 @@ function linkReplicaTx(replica: Replica, incidentId: string): TxItem {
 }
 
 /** A termination signal for an instance that is not the PRIMARY (API.md §5 table). */
-async function terminationOfNonPrimary(incident: Incident, agent: Agent, now: Date): Promise<Incident> {
-  const instance = await instancesRepo.get(incident.instance_id);
+async function terminationOfNonPrimary(incident: Incident, agent: Agent, now: Date, reads: Reads): Promise<Incident> {
+  const instance = await reads.instance();
   if (instance?.role === 'REPLICA') {
     const replica = await replicaOfInstance(agent.id, instance);
     if (replica && active(replica)) {
@@ -800,7 +813,7 @@ export async function onReplicaReady(agentId: string, replicaId: string, now: Da
 // ---------------------------------------------------------------------------------------------
 // Instance terminated (state change shutting-down/terminated, POST /termination of the PRIMARY)
 
-async function handleInstanceTerminated(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
+async function handleInstanceTerminated(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('instance terminated', reads, async () => {
     const agent = await reads.agent();
@@ -835,11 +848,10 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
     }
 
     // The PRIMARY is gone: promote a ready replica, else the agent has no PRIMARY (error).
-    const replicas = await replicasRepo.listByAgent(agent.id);
+    const [replicas, pending] = await Promise.all([replicasRepo.listByAgent(agent.id), commandsRepo.listPending(agent.id, 100)]);
     const candidate = bestPromotable(replicas);
-    const pending = await commandsRepo.listPending(agent.id, 100);
     if (candidate) {
-      const result = await promoteForIncident(incident, agent, candidate, now, pending);
+      const result = await promoteForIncident(incident, agent, candidate, now, pending, feed);
       await closeTerminationIncident(instance.id, 'promoted', now, result);
       return result;
     }
@@ -868,7 +880,7 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
       { close: true },
     );
     await closeTerminationIncident(instance.id, 'failed', now);
-    await publishEvent({
+    feed.push({
       clientId: agent.client_id,
       type: 'agent_status_changed',
       data: { agent_id: agent.id, from: agent.status, to: 'error', reason: 'primary terminated without a ready replica' },
@@ -882,12 +894,7 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
 function instanceUpdateTx(instance: Instance, set: Record<string, unknown>, expectedRole?: string): TxItem {
   const names: Record<string, string> = { '#v': 'version' };
   const values: Record<string, unknown> = { ':one': 1 };
-  const sets = ['#v = #v + :one'];
-  Object.entries(set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
-  });
+  const sets = ['#v = #v + :one', ...setClauses(set, names, values)];
   let condition = 'attribute_exists(PK)';
   if (expectedRole) {
     condition += ' AND #role = :expectedRole';
@@ -938,7 +945,7 @@ async function closeTerminationIncident(instanceId: string, outcome: 'handled' |
 // ---------------------------------------------------------------------------------------------
 // Rebalance recommendation (policy: ignore | monitor | prewarm | switch)
 
-async function handleRebalance(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
+async function handleRebalance(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('rebalance', reads, async () => {
     const agent = await reads.agent();
@@ -1014,7 +1021,7 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads): Pro
           { close: false },
         );
         if (result.command_id === command.id) {
-          await publishEvent({
+          feed.push({
             clientId: agent.client_id,
             type: 'command_status_changed',
             data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },

@@ -16,7 +16,7 @@ import {
   type Incident,
 } from '../shared/domain/incidents.js';
 import type { Agent, Caller, Instance, Replica } from '../shared/domain/types.js';
-import { replicaView } from '../replicas/views.js';
+import { emergencyReplicaDecline, emergencyReplicaReply, replicaView } from '../replicas/views.js';
 import { registerLaunchedReplica } from '../replicas/service.js';
 import { reportSignal } from './incidents.js';
 
@@ -120,11 +120,7 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
       instructions: 'stop the agent on this instance',
     };
   }
-  const fresh = (await agentsRepo.get(agent.id)) ?? agent;
-  const replicas = await replicasRepo.listByAgent(agent.id);
-  const hasActive = replicas.some(isActive);
   const awaiting = incident.awaiting_replica_id ?? null;
-  const canCreate = !hasActive && fresh.config.enabled && fresh.config.auto_switch_enabled;
   if (awaiting) {
     return {
       success: false,
@@ -140,7 +136,10 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
         : `keep running until replica ${awaiting} reports ready`,
     };
   }
+  // The agent's current config (it may have changed since the request began).
+  const fresh = (await agentsRepo.get(agent.id)) ?? agent;
   const autoSwitchOff = !fresh.config.enabled || !fresh.config.auto_switch_enabled;
+  const canCreate = !autoSwitchOff && !(await replicasRepo.listByAgent(agent.id)).some(isActive);
   return {
     success: false,
     message: incident.message ?? 'no replica to promote',
@@ -176,43 +175,6 @@ export interface CreateEmergencyReplicaInput {
   status?: Replica['status'] | null;
 }
 
-type ReasonCode = 'AUTO_SWITCH_DISABLED' | 'NO_SUITABLE_POOL' | 'NOT_PRIMARY';
-
-const emergencyReplicaReply = (
-  replica: Replica | undefined,
-  extra: { existing: boolean; urgency: 'critical' | 'high' | null; incident: Incident | undefined; message: string },
-) => ({
-  success: true,
-  existing: extra.existing,
-  replica_id: replica?.id ?? null,
-  instance_id: replica?.instance_id ?? null,
-  replica_instance_id: replica?.instance_id ?? null,
-  pool: replica?.pool_id ? { id: replica.pool_id, az: replica.az, instance_type: replica.instance_type } : null,
-  hourly_cost: replica?.hourly_cost ?? null,
-  status: replica?.status ?? null,
-  urgency: extra.urgency,
-  emergency_event_id: extra.incident?.id ?? null,
-  message: extra.message,
-  error: null,
-  reason_code: null,
-});
-
-const decline = (code: ReasonCode | null, error: string, incident: Incident | undefined, urgency: 'critical' | 'high' | null) => ({
-  success: false,
-  existing: false,
-  replica_id: null,
-  instance_id: null,
-  replica_instance_id: null,
-  pool: null,
-  hourly_cost: null,
-  status: null,
-  urgency,
-  emergency_event_id: incident?.id ?? null,
-  message: error,
-  error,
-  reason_code: code,
-});
-
 /**
  * AGENT WIRE CONTRACT. Step 1 deduplicates on (instance, signal) — the same incident as
  * EventBridge's report; step 2 returns an active replica (`existing: true`); step 3 creates one
@@ -225,7 +187,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   const signal = input.signal_type === 'termination-notice' ? 'termination' : 'rebalance';
   const urgency = signal === 'termination' ? ('critical' as const) : ('high' as const);
   const instance = await noticeInstance(agent, input.instance_id);
-  if (!instance) return { status: 200, body: decline('NOT_PRIMARY', `${input.instance_id} is not an instance of this agent`, undefined, urgency) };
+  if (!instance) return { status: 200, body: emergencyReplicaDecline('NOT_PRIMARY', `${input.instance_id} is not an instance of this agent`, null, urgency) };
   const detectedAt = now.toISOString();
   const deadline =
     signal === 'termination'
@@ -245,11 +207,11 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
     const promoted = replicas.find((r) => r.id === incident.replica_id);
     return {
       status: 200,
-      body: emergencyReplicaReply(promoted, { existing: true, urgency, incident, message: incident.message ?? 'a replica was promoted' }),
+      body: emergencyReplicaReply(promoted, { existing: true, urgency, emergencyEventId: incident.id, message: incident.message ?? 'a replica was promoted' }),
     };
   }
   if (current.primary_instance_id !== instance.id) {
-    return { status: 200, body: decline('NOT_PRIMARY', `${instance.id} is not the PRIMARY (it is ${instance.role})`, incident, urgency) };
+    return { status: 200, body: emergencyReplicaDecline('NOT_PRIMARY', `${instance.id} is not the PRIMARY (it is ${instance.role})`, incident.id, urgency) };
   }
   const existing = replicas.find((r) => isActive(r) && r.status === 'ready') ?? replicas.find(isActive);
   if (existing) {
@@ -260,7 +222,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
       body: emergencyReplicaReply(existing, {
         existing: !createdNow,
         urgency,
-        incident,
+        emergencyEventId: incident.id,
         message: createdNow ? `emergency replica ${existing.id} requested in ${existing.pool_id}` : `replica ${existing.id} already exists`,
       }),
     };
@@ -268,10 +230,10 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   if (!current.config.enabled || !current.config.auto_switch_enabled) {
     return {
       status: 200,
-      body: decline(
+      body: emergencyReplicaDecline(
         'AUTO_SWITCH_DISABLED',
         current.config.enabled ? 'auto-switch is off: no emergency replica' : 'the agent is disabled',
-        incident,
+        incident.id,
         urgency,
       ),
     };
@@ -279,7 +241,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   if (signal === 'rebalance' && effectiveRebalancePolicy(current.config) !== 'prewarm') {
     return {
       status: 200,
-      body: decline(null, `rebalance policy is ${effectiveRebalancePolicy(current.config)}: no replica is pre-warmed`, incident, urgency),
+      body: emergencyReplicaDecline(null, `rebalance policy is ${effectiveRebalancePolicy(current.config)}: no replica is pre-warmed`, incident.id, urgency),
     };
   }
   const at = now.toISOString();
@@ -292,14 +254,14 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   if (input.pool_id) {
     const wanted = parsePoolId(input.pool_id);
     if (current.instance_type && wanted.instanceType !== current.instance_type) {
-      return { status: 200, body: decline('NO_SUITABLE_POOL', `pool ${input.pool_id} is not of type ${current.instance_type}`, incident, urgency) };
+      return { status: 200, body: emergencyReplicaDecline('NO_SUITABLE_POOL', `pool ${input.pool_id} is not of type ${current.instance_type}`, incident.id, urgency) };
     }
     if (input.pool_id !== instance.pool_id) {
       Object.assign(placeholder, { pool_id: input.pool_id, az: wanted.az, region: wanted.region || placeholder.region });
     }
   }
   if (!placeholder.pool_id) {
-    return { status: 200, body: decline('NO_SUITABLE_POOL', 'no spot pool qualifies for a replica', incident, urgency) };
+    return { status: 200, body: emergencyReplicaDecline('NO_SUITABLE_POOL', 'no spot pool qualifies for a replica', incident.id, urgency) };
   }
   placeholder.emergency_event_id = incident.id;
   const stillOpen = !FINAL_OUTCOMES.has(incident.outcome);
@@ -342,7 +304,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
     const other = fresh?.replica_id ? await replicasRepo.get(agent.id, fresh.replica_id) : undefined;
     return {
       status: 200,
-      body: emergencyReplicaReply(other, { existing: true, urgency, incident: fresh, message: 'an emergency replica already exists for this notice' }),
+      body: emergencyReplicaReply(other, { existing: true, urgency, emergencyEventId: fresh?.id ?? null, message: 'an emergency replica already exists for this notice' }),
     };
   }
   return {
@@ -350,7 +312,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
     body: emergencyReplicaReply(placeholder, {
       existing: false,
       urgency,
-      incident,
+      emergencyEventId: incident.id,
       message: `emergency replica ${placeholder.id} requested in ${placeholder.pool_id}: launch it (replicas?status=launching)`,
     }),
   };

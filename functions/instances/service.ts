@@ -17,11 +17,11 @@ import { assertOwner } from '../shared/http/auth.js';
 import { type InstanceEventSeverity, listInstanceEvents } from '../shared/instance-log.js';
 import { poolWindowStats } from '../shared/pool-series.js';
 import { instanceView, ROLES_BY_STATUS } from './views.js';
+import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** API.md §4.6: a candidate's price is at most 2 h old. */
-const MAX_PRICE_AGE_MS = 2 * HOUR_MS;
 /** simulate-switch: downtime when neither the agent nor the client has switched recently (seconds). */
 export const DEFAULT_SWITCH_DOWNTIME_SECONDS = 60;
 /** simulate-switch: "recent switches" = the agent's last 30 days, else the client's last 50 (within 90 days). */
@@ -39,14 +39,17 @@ export async function loadInstance(caller: Caller, instanceId: string): Promise<
   return instance;
 }
 
-/** Pools of the instance's type in its region, cheapest first (unpriced last). */
-async function poolsOf(region: string, instanceType: string): Promise<PoolItem[]> {
-  const pools = await pricesRepo.listPools({ region, instanceType });
-  return pools.sort(
+/** Sorts pools cheapest first (unpriced last), then by pool id. */
+const byPrice = (pools: PoolItem[]): PoolItem[] =>
+  pools.sort(
     (a, b) =>
       (positive(a.price) ?? Number.POSITIVE_INFINITY) - (positive(b.price) ?? Number.POSITIVE_INFINITY) ||
       (a.pool_id < b.pool_id ? -1 : 1),
   );
+
+/** Pools of the instance's type in its region, cheapest first (unpriced last). */
+async function poolsOf(region: string, instanceType: string): Promise<PoolItem[]> {
+  return byPrice(await pricesRepo.listPools({ region, instanceType }));
 }
 
 /** On-demand price: what the instance last reported, else what its type's pools carry. */
@@ -325,10 +328,11 @@ export async function getPricingHistory(
 
 export async function getAvailableOptions(caller: Caller, instanceId: string) {
   const instance = await loadInstance(caller, instanceId);
-  const pools = await poolsOf(instance.region, instance.instance_type);
+  // One Query serves both lists: the region's pools include those of the instance's type.
+  const regionPools = await pricesRepo.listPools({ region: instance.region });
+  const pools = byPrice(regionPools.filter((p) => p.instance_type === instance.instance_type));
   const onDemand = onDemandOf(instance, pools);
   const current = instance.mode === 'spot' ? instance.pool_id : null;
-  const regionPools = await pricesRepo.listPools({ region: instance.region });
   const otherTypes = [...new Set(regionPools.map((p) => p.instance_type))]
     .filter((t) => t !== instance.instance_type)
     .sort();

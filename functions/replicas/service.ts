@@ -28,7 +28,7 @@ import { FINAL_OUTCOMES } from '../shared/domain/incidents.js';
 import type { Agent, Caller, Instance, Replica, ReplicaStatus } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
-import { replicaView } from './views.js';
+import { emergencyReplicaDecline, emergencyReplicaReply, replicaView } from './views.js';
 
 /** A terminated replica is reported unconfirmed for 24 h at most (API.md §4.2). */
 const UNCONFIRMED_TERMINATION_SECONDS = 24 * 3600;
@@ -253,43 +253,12 @@ export async function registerLaunchedReplica(
   const urgency = agent.notice_status === 'rebalance' ? ('high' as const) : ('critical' as const);
   const replicas = await replicasRepo.listByAgent(agent.id);
   const existing = replicas.find((r) => r.instance_id === input.instance_id);
-  const reply = (r: Replica, existingFlag: boolean, incidentId: string | null, message: string) => ({
-    success: true,
-    existing: existingFlag,
-    replica_id: r.id,
-    instance_id: r.instance_id,
-    replica_instance_id: r.instance_id,
-    pool: r.pool_id ? { id: r.pool_id, az: r.az, instance_type: r.instance_type } : null,
-    hourly_cost: r.hourly_cost,
-    status: r.status,
-    urgency,
-    emergency_event_id: incidentId,
-    message,
-    error: null,
-    reason_code: null,
-  });
+  const reply = (r: Replica, existingFlag: boolean, incidentId: string | null, message: string) =>
+    emergencyReplicaReply(r, { existing: existingFlag, urgency, emergencyEventId: incidentId, message });
   if (existing) return { status: 200, body: reply(existing, true, existing.emergency_event_id, 'this replica is already registered') };
   const parsed = parsePoolId(input.pool_id as string);
   if (agent.instance_type && parsed.instanceType !== agent.instance_type) {
-    const error = `pool ${input.pool_id} is not of type ${agent.instance_type}`;
-    return {
-      status: 200,
-      body: {
-        success: false,
-        existing: false,
-        replica_id: null,
-        instance_id: null,
-        replica_instance_id: null,
-        pool: null,
-        hourly_cost: null,
-        status: null,
-        urgency,
-        emergency_event_id: null,
-        message: error,
-        error,
-        reason_code: 'NO_SUITABLE_POOL' as const,
-      },
-    };
+    return { status: 200, body: emergencyReplicaDecline('NO_SUITABLE_POOL', `pool ${input.pool_id} is not of type ${agent.instance_type}`, null, urgency) };
   }
   const incident =
     agent.primary_instance_id && agent.notice_status === 'termination'

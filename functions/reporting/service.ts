@@ -142,8 +142,8 @@ export async function recordTerminationReport(
   now: Date,
 ) {
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
-  const instance = await instancesRepo.get(input.instance_id);
-  const replica = (await replicasRepo.listByAgent(agent.id)).find((r) => r.instance_id === input.instance_id);
+  const [instance, replicas] = await Promise.all([instancesRepo.get(input.instance_id), replicasRepo.listByAgent(agent.id)]);
+  const replica = replicas.find((r) => r.instance_id === input.instance_id);
   if ((!instance || instance.agent_id !== agent.id) && !replica) throw new NotFoundError('instance');
   const at = input.terminated_at ? parseTimestamp(input.terminated_at).toISOString() : now.toISOString();
   if (!input.success) {

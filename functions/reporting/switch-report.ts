@@ -172,8 +172,8 @@ export async function recordSwitchReport(caller: Caller, agentId: string, report
   const newPrice = pricePaid(report.new_instance.mode, report.prices.new_spot, onDemand);
 
   // Close the old PRIMARY's ledger period at the cut-over, at the prices the agent reported.
-  const oldRecord = await instancesRepo.get(oldId);
   if (agent0.primary_instance_id === oldId) {
+    const oldRecord = await instancesRepo.get(oldId);
     await accrueAgent(agent0, new Date(timing.traffic_switched_at), {
       primary: oldRecord ?? null,
       prices: {

@@ -1,6 +1,5 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { ddb, tableName } from './db/client.js';
+import { batchPut, type Item } from './db/conditions.js';
 import { keys } from './db/keys.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
@@ -24,45 +23,60 @@ export type FeedEventType =
 const FEED_TTL_SECONDS = 86_400;
 
 /** A time-ordered, unique cursor: ISO time + random suffix (sorts by time, never collides). */
-export const feedCursor = (at: Date): string => `${at.toISOString()}#${randomBytes(4).toString('hex')}`;
+const feedCursor = (at: Date): string => `${at.toISOString()}#${randomBytes(4).toString('hex')}`;
+
+export interface FeedEventInput {
+  clientId: string | null;
+  type: FeedEventType;
+  data: Record<string, unknown>;
+  now: Date;
+}
 
 /**
  * Appends an event to the client's feed and to the admin feed (one BatchWrite). The feed is a
  * convenience for dashboards: a failure to publish is logged and never fails the business write
  * that already happened.
  */
-export async function publishEvent(input: {
-  clientId: string | null;
-  type: FeedEventType;
-  data: Record<string, unknown>;
-  now: Date;
-}): Promise<void> {
+export async function publishEvent(input: FeedEventInput): Promise<void> {
+  await publishEvents([input]);
+}
+
+/**
+ * Publishes several events of one flow together: one BatchWrite (per 25 items) instead of one per
+ * event. Cursors grow in the order of `inputs`, so readers see the events in that order.
+ */
+export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
+  if (inputs.length === 0) return;
   // The cursor is the write time, not the business time `now` (a job may publish minutes after
   // its `now`): readers poll with "after cursor", so cursors must grow in the order items land.
-  const cursor = feedCursor(new Date());
-  const body = {
-    id: cursor,
-    type: input.type,
-    client_id: input.clientId,
-    data: input.data,
-    created_at: input.now.toISOString(),
-    entity: 'feed-event',
-    ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
-  };
-  const targets = input.clientId ? [input.clientId, null] : [null];
+  // Cursors drawn in the same millisecond are sorted so that the batch keeps its order.
+  const at = new Date();
+  const cursors = inputs.map(() => feedCursor(at)).sort();
+  // Each event goes to the client's feed and the admin feed.
+  const items: Item[] = inputs.flatMap((input, i) => {
+    const cursor = cursors[i] as string;
+    const body = {
+      id: cursor,
+      type: input.type,
+      client_id: input.clientId,
+      data: input.data,
+      created_at: input.now.toISOString(),
+      entity: 'feed-event',
+      ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
+    };
+    const targets = input.clientId ? [input.clientId, null] : [null];
+    return targets.map((cid) => ({ ...keys.feedEvent(cid, cursor), ...body }));
+  });
   try {
-    await ddb.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [tableName()]: targets.map((cid) => ({ PutRequest: { Item: { ...keys.feedEvent(cid, cursor), ...body } } })),
-        },
-      }),
-    );
+    // One BatchWrite for a whole flow's events (more only past 25 items); unprocessed items are retried.
+    await batchPut(items);
   } catch (err) {
-    logger.warn('could not publish feed event', { type: input.type, error: err as Error });
+    logger.warn('could not publish feed events', { type: [...new Set(inputs.map((i) => i.type))].join(','), error: err as Error });
   }
   // Operational counters (admin stats / metrics, see stats.ts for the data fields read): best effort.
-  await recordFeedStats(input.type, input.data, input.now).catch((err: unknown) =>
-    logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
-  );
+  for (const input of inputs) {
+    await recordFeedStats(input.type, input.data, input.now).catch((err: unknown) =>
+      logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
+    );
+  }
 }

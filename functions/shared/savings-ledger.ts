@@ -156,15 +156,3 @@ export async function forEachLiveAgent(
   } while (token);
   return { clients, agents, failed };
 }
-
-/** Accrues every live agent up to `until` (daily job pre-pass). */
-export async function accrueAllAgents(
-  until: Date,
-  options: { clientIds?: readonly string[] } = {},
-): Promise<{ agents: number; accrued: number; failed: number }> {
-  let accrued = 0;
-  const out = await forEachLiveAgent(async (agent) => {
-    if ((await accrueAgent(agent, until)) === 'accrued') accrued++;
-  }, options);
-  return { agents: out.agents, accrued, failed: out.failed };
-}

@@ -6,7 +6,7 @@ import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
 import { interruptionsByPool } from '../../shared/pool-interruptions.js';
 import { poolWindowStats } from '../../shared/pool-series.js';
-import { mapLimit } from '../pricing-consolidation/job.js';
+import { mapLimit } from '../../shared/concurrency.js';
 
 const HOUR_MS = 3_600_000;
 /** §4.6: `cv_24h`. */

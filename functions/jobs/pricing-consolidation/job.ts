@@ -60,20 +60,6 @@ const toPoint = (r: StagedRow): PricePoint => ({
   reporter: r.reporter_instance_id,
 });
 
-/** Small bounded-concurrency map (pool-by-pool reads). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**

@@ -1,5 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -208,4 +209,29 @@ export function stripKeys<T extends Item>(item: T): Item {
     ...rest
   } = item;
   return rest;
+}
+
+/**
+ * Writes items with BatchWriteItem (25 per call, `concurrency` calls in flight, unprocessed items
+ * retried). Items with the same key are written once (the last wins): BatchWriteItem rejects a
+ * batch that names one key twice (e.g. a report listing a pool twice, or a retried report).
+ */
+export async function batchPut(items: Item[], concurrency = 8): Promise<void> {
+  const unique = [...new Map(items.map((item) => [`${item.PK as string}\u0000${item.SK as string}`, item])).values()];
+  const batches: Item[][] = [];
+  for (let i = 0; i < unique.length; i += 25) batches.push(unique.slice(i, i + 25));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++] as Item[];
+      let pending: { PutRequest: { Item: Item } }[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+        const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
+        pending = out.UnprocessedItems?.[tableName()] as typeof pending;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
 }

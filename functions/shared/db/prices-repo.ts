@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   type NativeAttributeValue,
   PutCommand,
   QueryCommand,
@@ -8,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { batchPut, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -128,31 +127,6 @@ const RUN_TTL_SECONDS = 90 * DAY_S;
 
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
-/**
- * Writes items with BatchWriteItem (25 per call, `concurrency` calls in flight, unprocessed items
- * retried). Items with the same key are written once (the last wins): BatchWriteItem rejects a
- * batch that names one key twice (e.g. a report listing a pool twice, or a retried report).
- */
-async function batchPut(items: Item[], concurrency = 8): Promise<void> {
-  const unique = [...new Map(items.map((item) => [`${item.PK as string}\u0000${item.SK as string}`, item])).values()];
-  const batches: Item[][] = [];
-  for (let i = 0; i < unique.length; i += 25) batches.push(unique.slice(i, i + 25));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++] as Item[];
-      let pending: { PutRequest: { Item: Item } }[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
-        const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
-        pending = out.UnprocessedItems?.[tableName()] as typeof pending;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-}
-
 /** Every page of a Query, handed to `onPage` as it arrives (large reads never build one big array twice). */
 async function queryEach(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
@@ -190,6 +164,18 @@ async function withTokenCheck<T>(run: () => Promise<T>): Promise<T> {
 }
 
 const poolItemOf = (item: Item) => stripKeys(item) as unknown as PoolItem;
+
+/** Items of one price-series partition (PRICE5M / PRICEH) with sort key in [fromIso, toIso], oldest first. */
+function seriesRange<T>(pk: string, fromIso: string, toIso: string, projection?: string): Promise<T[]> {
+  return queryAll<T>(
+    {
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': fromIso, ':to': toIso },
+      ...(projection ? { ProjectionExpression: projection } : {}),
+    },
+    100_000,
+  );
+}
 
 export const pricesRepo = {
   // ---- staging ----
@@ -284,37 +270,18 @@ export const pricesRepo = {
 
   /** A pool's consolidated buckets with start in [fromIso, toIso], oldest first. */
   async listConsolidated(poolId: string, fromIso: string, toIso: string): Promise<ConsolidatedPriceItem[]> {
-    const items = await queryAll<Item>(
-      {
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.consolidatedPrice(poolId, '').PK, ':from': fromIso, ':to': toIso },
-      },
-      100_000,
-    );
+    const items = await seriesRange<Item>(keys.consolidatedPrice(poolId, '').PK, fromIso, toIso);
     return items.map((i) => stripKeys(i) as unknown as ConsolidatedPriceItem);
   },
 
   /** Only bucket start and price of a pool's buckets in [fromIso, toIso] (statistics read many pools). */
   async listConsolidatedPrices(poolId: string, fromIso: string, toIso: string): Promise<{ bucket_start: string; price: number }[]> {
-    return queryAll<{ bucket_start: string; price: number }>(
-      {
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.consolidatedPrice(poolId, '').PK, ':from': fromIso, ':to': toIso },
-        ProjectionExpression: 'bucket_start, price',
-      },
-      100_000,
-    );
+    return seriesRange(keys.consolidatedPrice(poolId, '').PK, fromIso, toIso, 'bucket_start, price');
   },
 
   /** A pool's canonical hours with start in [fromIso, toIso], oldest first. */
   async listCanonical(poolId: string, fromIso: string, toIso: string): Promise<CanonicalPriceItem[]> {
-    const items = await queryAll<Item>(
-      {
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.canonicalPrice(poolId, '').PK, ':from': fromIso, ':to': toIso },
-      },
-      100_000,
-    );
+    const items = await seriesRange<Item>(keys.canonicalPrice(poolId, '').PK, fromIso, toIso);
     return items.map((i) => stripKeys(i) as unknown as CanonicalPriceItem);
   },
 

@@ -88,6 +88,15 @@ export interface AccrualWrite {
   ttlEpochSeconds: number;
 }
 
+/** The live ledger day buckets in [fromDay, toDay] of one partition (an agent's or a client's). */
+async function ledgerDays(pk: string, fromDay: string, toDay: string): Promise<DayAmounts[]> {
+  const items = await queryAll<Record<string, unknown>>({
+    KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
+    ExpressionAttributeValues: { ':pk': pk, ':lo': `${keys.ledgerPrefix}${fromDay}`, ':hi': `${keys.ledgerPrefix}${toDay}` },
+  });
+  return items.map((i) => ({ day: String(i.day), ...toAmounts(i) }));
+}
+
 export const savingsRepo = {
   /**
    * Moves the agent's watermark from `previous` to `until` and ADDs the day amounts, in one
@@ -162,30 +171,12 @@ export const savingsRepo = {
   },
 
   /** An agent's live day buckets in [fromDay, toDay]. */
-  async agentDays(agentId: string, fromDay: string, toDay: string): Promise<DayAmounts[]> {
-    const items = await queryAll<Record<string, unknown>>({
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: {
-        ':pk': keys.agent(agentId).PK,
-        ':lo': `${keys.ledgerPrefix}${fromDay}`,
-        ':hi': `${keys.ledgerPrefix}${toDay}`,
-      },
-    });
-    return items.map((i) => ({ day: String(i.day), ...toAmounts(i) }));
-  },
+  agentDays: (agentId: string, fromDay: string, toDay: string): Promise<DayAmounts[]> =>
+    ledgerDays(keys.agent(agentId).PK, fromDay, toDay),
 
   /** A client's live day buckets in [fromDay, toDay]. */
-  async clientDays(clientId: string, fromDay: string, toDay: string): Promise<DayAmounts[]> {
-    const items = await queryAll<Record<string, unknown>>({
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: {
-        ':pk': keys.client(clientId).PK,
-        ':lo': `${keys.ledgerPrefix}${fromDay}`,
-        ':hi': `${keys.ledgerPrefix}${toDay}`,
-      },
-    });
-    return items.map((i) => ({ day: String(i.day), ...toAmounts(i) }));
-  },
+  clientDays: (clientId: string, fromDay: string, toDay: string): Promise<DayAmounts[]> =>
+    ledgerDays(keys.client(clientId).PK, fromDay, toDay),
 
   async getSnapshot(clientId: string, day: string): Promise<SavingsSnapshot | undefined> {
     const item = await getItem(keys.savingsSnapshot(clientId, day));

@@ -23,3 +23,6 @@ export const addSeconds = (at: Date | string, seconds: number): string =>
   new Date((typeof at === 'string' ? Date.parse(at) : at.getTime()) + seconds * 1000).toISOString();
 
 export const FINAL_COMMAND_STATUSES = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+/** API.md §4.6: a pool's price counts for decisions and switch targets only while at most 2 h old. */
+export const MAX_PRICE_AGE_MS = 2 * 3_600_000;
