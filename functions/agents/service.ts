@@ -1,9 +1,8 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { cancelCommandTx, commandsRepo } from '../shared/db/commands-repo.js';
 import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
+import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { keys } from '../shared/db/keys.js';
 import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo, terminateReplicaTx } from '../shared/db/replicas-repo.js';
@@ -26,8 +25,6 @@ import { logRegistration } from '../shared/instance-log.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
 import { agentView, configView } from './views.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface RegisterInput {
   logical_agent_id: string;

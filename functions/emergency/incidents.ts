@@ -8,13 +8,12 @@
  * unset, and every id they write is derived from the incident id — so however many times and in
  * whatever order the reports arrive, there is one incident, one command, one notification.
  */
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { placeholderReplica } from '../agents/service.js';
 import { switchLimitReached } from '../commands/switching.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { tableName } from '../shared/db/client.js';
 import { cancelCommandTx, commandsRepo, putCommandTx } from '../shared/db/commands-repo.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
+import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
 import { incidentsRepo, type ResolveFields } from '../shared/db/incidents-repo.js';
 import { instancesRepo, roleChange } from '../shared/db/instances-repo.js';
 import { keys } from '../shared/db/keys.js';
@@ -42,8 +41,6 @@ import { type FeedEventInput, publishEvent, publishEvents } from '../shared/feed
 import { notify } from '../shared/notify.js';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
 import { chooseReplicaPool, poolsOfType } from '../shared/placement.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const MAX_ATTEMPTS = 5;
 /** An agent report waits this long for a concurrent first handler before answering with the current state. */

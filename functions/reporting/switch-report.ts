@@ -9,12 +9,11 @@
  * nothing. Before the transaction the savings ledger closes the old PRIMARY's period at
  * traffic_switched_at with the prices the agent reported.
  */
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { loadAgent } from '../agents/access.js';
 import { demotePrimaryTx, primaryFields } from '../shared/db/agents-repo.js';
 import { tableName } from '../shared/db/client.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
+import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
 import { instanceItem, instancesRepo, roleChange } from '../shared/db/instances-repo.js';
 import { keys } from '../shared/db/keys.js';
 import { recordSwitchTx, switchesRepo } from '../shared/db/switches-repo.js';
@@ -29,8 +28,6 @@ import { notify } from '../shared/notify.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { accrueAgent } from '../shared/savings-ledger.js';
 import type { SwitchReport } from './routes.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const iso = (value: string): string => parseTimestamp(value).toISOString();
 

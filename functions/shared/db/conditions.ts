@@ -136,7 +136,10 @@ export async function updateItem<T = Item>(
 }
 
 /** Runs a transaction; the caller inspects `cancellationReasons` on failure. */
-export async function transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
+/** One item of a TransactWriteItems call (services compose them; only this layer talks to DynamoDB). */
+export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export async function transact(items: TxItem[]): Promise<void> {
   await ddb.send(new TransactWriteCommand({ TransactItems: items }));
 }
 
