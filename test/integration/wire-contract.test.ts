@@ -6,13 +6,13 @@
  * checked against the table below: the top-level keys API.md lists for that route, written out
  * from API.md so that a missing key fails (values may be null, API.md §1.2).
  */
+import { pendingCommand } from '../support/commands.js';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../../functions/route-table.js';
 import { commandsRepo } from '../../functions/shared/db/commands-repo.js';
 import { instancesRepo } from '../../functions/shared/db/instances-repo.js';
 import { replicasRepo } from '../../functions/shared/db/replicas-repo.js';
-import { addSeconds, pendingLifetimeSeconds } from '../../functions/shared/domain/commands.js';
 import type { Command } from '../../functions/shared/domain/types.js';
 import { registerAgentInProcess } from '../support/agents.js';
 import { TEST_ADMIN_TOKEN } from '../support/constants.js';
@@ -137,34 +137,8 @@ const agentPost = (group: Parameters<typeof invoke>[0], a: TestAgent, rest: stri
 const agentGet = <T = Json>(group: Parameters<typeof invoke>[0], a: TestAgent, rest: string, query?: Json) =>
   invoke<T>(group, 'GET', path(a, rest), { token: a.token, ...(query ? { query: query as Record<string, string> } : {}) });
 
-/** A command as a server flow queues it (the switch routes have their own suites). */
-function queuedCommand(a: TestAgent, priority: number, createdAt: Date, o: Partial<Command> = {}): Command {
-  const trigger = priority >= 100 ? 'emergency' : priority >= 75 ? 'manual' : 'model';
-  return {
-    id: randomUUID(),
-    agent_id: a.agentId,
-    client_id: a.clientId,
-    instance_id: a.instanceId,
-    command_type: 'switch',
-    target_mode: 'ondemand',
-    target_pool_id: null,
-    replica_id: null,
-    terminate_wait_seconds: 300,
-    priority,
-    status: 'pending',
-    trigger_type: trigger,
-    created_by: 'test',
-    reason: null,
-    created_at: createdAt.toISOString(),
-    delivered_at: null,
-    completed_at: null,
-    expires_at: addSeconds(createdAt, pendingLifetimeSeconds(trigger)),
-    success: null,
-    message: null,
-    version: 1,
-    ...o,
-  };
-}
+const queuedCommand = (a: TestAgent, priority: number, createdAt: Date, o: Partial<Command> = {}) =>
+  pendingCommand(a, { priority, createdAt, ...o });
 
 /** A manual-mode agent whose requested placeholder is out of the way (so POST replicas may create one). */
 async function manualAgentWithoutReplica(): Promise<TestAgent> {

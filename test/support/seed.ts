@@ -4,6 +4,7 @@
  * commands, notifications) directly through their repositories, so the tests do not depend on
  * those routes being implemented.
  */
+import { pendingCommand } from './commands.js';
 import { randomUUID } from 'node:crypto';
 import { commandsRepo } from '../../functions/shared/db/commands-repo.js';
 import { putReplicaTx } from '../../functions/shared/db/replicas-repo.js';
@@ -80,29 +81,10 @@ export async function seedReplica(clientId: string, agentId: string, at = new Da
 
 /** A pending switch command of an agent, written through the commands repository. */
 export async function seedCommand(clientId: string, agentId: string, instanceId: string, at = new Date()): Promise<Command> {
-  const command: Command = {
-    id: randomUUID(),
-    agent_id: agentId,
-    client_id: clientId,
-    instance_id: instanceId,
-    command_type: 'switch',
-    target_mode: 'ondemand',
-    target_pool_id: null,
-    replica_id: null,
-    terminate_wait_seconds: 300,
-    priority: 25,
-    status: 'pending',
-    trigger_type: 'model',
-    created_by: 'test',
-    reason: 'seed',
-    created_at: at.toISOString(),
-    delivered_at: null,
-    completed_at: null,
-    expires_at: addSeconds(at, 3600),
-    success: null,
-    message: null,
-    version: 1,
-  };
+  const command = pendingCommand(
+    { agentId, clientId, instanceId },
+    { createdAt: at, reason: 'seed', expires_at: addSeconds(at, 3600) },
+  );
   await commandsRepo.create(command);
   return command;
 }

@@ -1,38 +1,14 @@
+import { pendingCommand } from '../../support/commands.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandsRepo } from '../../../functions/shared/db/commands-repo.js';
-import { addSeconds, pendingLifetimeSeconds } from '../../../functions/shared/domain/commands.js';
-import type { Command } from '../../../functions/shared/domain/types.js';
+
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { createClientViaApi, randomInstanceId } from '../../support/factories.js';
 import { type Api, api, startLocalApi } from '../../support/http.js';
 
-/** A command as a server flow would queue it (the switch routes are exercised in their own suites). */
-function queuedCommand(agentId: string, clientId: string, instanceId: string, priority: number, createdAt: Date): Command {
-  return {
-    id: randomUUID(),
-    agent_id: agentId,
-    client_id: clientId,
-    instance_id: instanceId,
-    command_type: 'switch',
-    target_mode: 'ondemand',
-    target_pool_id: null,
-    replica_id: null,
-    terminate_wait_seconds: 300,
-    priority,
-    status: 'pending',
-    trigger_type: priority >= 75 ? 'manual' : 'model',
-    created_by: 'test',
-    reason: null,
-    created_at: createdAt.toISOString(),
-    delivered_at: null,
-    completed_at: null,
-    expires_at: addSeconds(createdAt, pendingLifetimeSeconds(priority >= 75 ? 'manual' : 'model')),
-    success: null,
-    message: null,
-    version: 1,
-  };
-}
+const queuedCommand = (agentId: string, clientId: string, instanceId: string, priority: number, createdAt: Date) =>
+  pendingCommand({ agentId, clientId, instanceId }, { priority, createdAt });
 
 describe('the agent wire loop over real HTTP', () => {
   let close: () => Promise<void>;

@@ -1,3 +1,4 @@
+import { pendingCommand } from '../../support/commands.js';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { timeOutStaleAgents } from '../../../functions/jobs/agent-heartbeat-timeout/job.js';
@@ -5,8 +6,7 @@ import { expireCommands } from '../../../functions/jobs/command-expiry/job.js';
 import { agentsRepo } from '../../../functions/shared/db/agents-repo.js';
 import { commandsRepo } from '../../../functions/shared/db/commands-repo.js';
 import { notificationsRepo } from '../../../functions/shared/db/notifications-repo.js';
-import { addSeconds, pendingLifetimeSeconds } from '../../../functions/shared/domain/commands.js';
-import type { Command, TriggerType } from '../../../functions/shared/domain/types.js';
+import type { TriggerType } from '../../../functions/shared/domain/types.js';
 import { runJob } from '../../../functions/shared/jobs/create-job-handler.js';
 import { registerAgentInProcess } from '../../support/agents.js';
 import { createClientInProcess } from '../../support/factories.js';
@@ -63,31 +63,8 @@ describe('agent-heartbeat-timeout job', () => {
   });
 });
 
-function command(agentId: string, clientId: string, trigger: TriggerType, createdAt: Date): Command {
-  return {
-    id: randomUUID(),
-    agent_id: agentId,
-    client_id: clientId,
-    instance_id: null,
-    command_type: 'switch',
-    target_mode: 'ondemand',
-    target_pool_id: null,
-    replica_id: null,
-    terminate_wait_seconds: 300,
-    priority: trigger === 'emergency' ? 100 : 25,
-    status: 'pending',
-    trigger_type: trigger,
-    created_by: 'test',
-    reason: null,
-    created_at: createdAt.toISOString(),
-    delivered_at: null,
-    completed_at: null,
-    expires_at: addSeconds(createdAt, pendingLifetimeSeconds(trigger)),
-    success: null,
-    message: null,
-    version: 1,
-  };
-}
+const command = (agentId: string, clientId: string, trigger: TriggerType, createdAt: Date) =>
+  pendingCommand({ agentId, clientId }, { trigger_type: trigger, priority: trigger === 'emergency' ? 100 : 25, createdAt });
 
 describe('command-expiry job', () => {
   it('expires pending commands after their lifetime and delivered ones without a result', async () => {
