@@ -32,8 +32,8 @@ import {
 
 const USAGE = `Usage: npm run backtest -- <price file> [options]
 
-  <price file>           gzip (or plain) JSON Lines spot price history, e.g. ../shared/data/spot-prices-us-east-1-2021-04.jsonl.gz
-  --ondemand FILE        on-demand prices (default: ../shared/data/ondemand-prices.json)
+  <price file>           gzip (or plain) JSON Lines spot price history, e.g. bin/data/spot-prices-us-east-1-2021-04.jsonl.gz
+  --ondemand FILE        on-demand prices (default: bin/data/ondemand-prices.json)
   --engine-params FILE   engine parameter set (JSON, validated like an upload; default: built-in defaults)
   --json                 print one JSON object {"strategies": [...]} on stdout instead of the table
   --detail               also print per-instance-type figures
@@ -43,7 +43,7 @@ const USAGE = `Usage: npm run backtest -- <price file> [options]
   -h, --help             this text`;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const defaultOnDemand = resolve(repoRoot, '../shared/data/ondemand-prices.json');
+const defaultOnDemand = resolve(repoRoot, 'bin/data/ondemand-prices.json');
 
 class UsageError extends Error {}
 

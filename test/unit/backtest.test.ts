@@ -38,7 +38,7 @@ import {
 const H = 3_600_000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const dataDir =
-  process.env['SPOT_DATA_DIR'] ?? fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+  process.env['SPOT_DATA_DIR'] ?? fileURLToPath(new URL('../../bin/data/', import.meta.url));
 const ondemandFile = join(dataDir, 'ondemand-prices.json');
 
 function history(az: string, rows: [hours: number, price: number][], type = 'x1.large'): PoolHistory {

@@ -1,6 +1,6 @@
 /**
  * Reading historical price data: gzip JSON Lines spot price files (DescribeSpotPriceHistory
- * rows, see shared/data/README.md) and the on-demand price file. Streaming, so a large file is
+ * rows, see bin/data/README.md) and the on-demand price file. Streaming, so a large file is
  * never held as one string.
  */
 import { createReadStream } from 'node:fs';

@@ -136,7 +136,7 @@ describe('DescribeSpotPriceHistory backfill', () => {
   });
 
   it('on real price history (us-east-1, April 2021): the canonical series matches the step function of the records', async () => {
-    const dataDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
+    const dataDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/data');
     const rows = (await readSpotPriceFile(resolve(dataDir, 'spot-prices-us-east-1-2021-04.jsonl.gz'))).filter(
       (r) => r.instanceType === 'm5.xlarge' && r.availabilityZone === 'us-east-1c',
     );
