@@ -9,7 +9,7 @@ import { GROUPS } from '../../functions/shared/http/route.js';
 import { percentile, progress, round } from './bench-env.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 5);
+const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 7);
 /** Issue 8: every function's cold init at most 1.5× the floor's. */
 export const INIT_RATIO_LIMIT = 1.5;
 const FLOOR = { name: 'floor (DocumentClient + GetItem)', entry: 'bin/bench/floor-handler.ts' };
@@ -30,8 +30,9 @@ export function lambdaEntries(): { name: string; entry: string }[] {
  * SDK bundled, linked source map; target from the runtime), then measures each bundle's size and
  * cold module-init: a fresh `node` with the functions' NODE_OPTIONS importing the bundle (what a
  * Lambda cold start pays before the first invocation). Samples are interleaved across functions
- * (median of BENCH_INIT_SAMPLES, default 5) so machine load affects all alike; each function is
- * reported as a multiple of the floor measured in the same run.
+ * (BENCH_INIT_SAMPLES rounds, default 7) so machine load affects all alike. Load only ever adds
+ * time, so the ratio to the floor is taken on each function's fastest sample (the median is shown
+ * too); each function is reported as a multiple of the floor measured in the same run.
  */
 export async function run(): Promise<Record<string, unknown>> {
   const { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS, NODE_RUNTIME } = await import('../../lib/constructs/app-function.js');
@@ -70,25 +71,26 @@ export async function run(): Promise<Record<string, unknown>> {
       progress(`bundles: cold init, sample ${round + 1} of ${SAMPLES}`);
       for (const b of built) samples.get(b.name)?.push(coldInitMs(b.outfile, FUNCTION_NODE_OPTIONS));
     }
-    const floorMs = percentile(samples.get(FLOOR.name) ?? [], 50);
+    const fastest = (name: string) => Math.min(...(samples.get(name) ?? []));
+    const floorMs = fastest(FLOOR.name);
     const floorKb = (built[0]?.bytes ?? 0) / 1024;
     const rows = built.map((b) => {
-      const ms = percentile(samples.get(b.name) ?? [], 50);
+      const ms = fastest(b.name);
       const ratio = ms / floorMs;
       return {
-        function: b.name,
-        bundle_kb: round(b.bytes / 1024, 1),
-        gzip_kb: round(b.gzipped / 1024, 1),
-        map_kb: round(b.mapBytes / 1024, 1),
-        size_vs_floor: round(b.bytes / 1024 / floorKb, 2),
-        cold_init_ms: round(ms, 1),
-        init_vs_floor: round(ratio, 2),
+        'function': b.name,
+        'bundle_kb': round(b.bytes / 1024, 1),
+        'gzip_kb': round(b.gzipped / 1024, 1),
+        'map_kb': round(b.mapBytes / 1024, 1),
+        'size_vs_floor': round(b.bytes / 1024 / floorKb, 2),
+        'cold_init_ms min/median': `${round(ms, 1)}/${round(percentile(samples.get(b.name) ?? [], 50), 1)}`,
+        'init_vs_floor': round(ratio, 2),
         [`over ${INIT_RATIO_LIMIT}×`]: b.name !== FLOOR.name && ratio > INIT_RATIO_LIMIT ? 'YES' : '',
       };
     });
     const over = rows.filter((r) => r[`over ${INIT_RATIO_LIMIT}×`] === 'YES').length;
     return {
-      method: `esbuild ${target} ESM minified + linked source map (the stack's options); fresh node ${process.version} with NODE_OPTIONS=${FUNCTION_NODE_OPTIONS} importing the bundle; median of ${SAMPLES} interleaved samples`,
+      method: `esbuild ${target} ESM minified + linked source map (the stack's options); fresh node ${process.version} with NODE_OPTIONS=${FUNCTION_NODE_OPTIONS} importing the bundle; ${SAMPLES} interleaved samples each, ratio on the fastest`,
       floor_cold_init_ms: round(floorMs, 1),
       functions_over_limit: `${over} of ${rows.length - 1} over ${INIT_RATIO_LIMIT}× the floor`,
       functions: rows,

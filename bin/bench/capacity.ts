@@ -513,6 +513,7 @@ function report(input: ReportInput): Record<string, unknown> {
     '$ DynamoDB writes': round(agentMonth.dynamoWrites, 4),
     '$ total (agent traffic)': round(agentMonth.total, 4),
     '$ jobs per installation-month (measured fleet)': round(jobsMonthly.total, 2),
+    '$ jobs per agent-month (÷ measured fleet: upper bound)': round(jobsMonthly.total / A, 4),
   };
   const byFlowCost = monthly.map((m) => ({ 'flow': m.flow, '$/agent-month': round(m.cost.total, 4), 'share': `${round((100 * m.cost.total) / agentMonth.total, 1)} %` }));
 
