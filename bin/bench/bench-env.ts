@@ -45,11 +45,7 @@ export async function runConcurrent(
   return { latencies, wallMs: performance.now() - started };
 }
 
-export const percentile = (values: number[], p: number): number => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-};
+export { percentile } from '../support/latency.js';
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -57,17 +53,7 @@ export const progress = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { rng } from '../support/random.js';
 
 /** POSTs JSON with a bearer token to a running API; a non-2xx answer throws with its body. */
 export async function postJson(baseUrl: string, path: string, token: string, body: unknown): Promise<Record<string, unknown>> {

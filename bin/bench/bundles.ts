@@ -6,9 +6,13 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { JOBS } from '../../functions/jobs/job-table.js';
 import { GROUPS } from '../../functions/shared/http/route.js';
-import { progress, round } from './bench-env.js';
+import { percentile, progress, round } from './bench-env.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 7);
+/** Issue 8: every function's cold init at most 1.5× the floor's. */
+export const INIT_RATIO_LIMIT = 1.5;
+const FLOOR = { name: 'floor (DocumentClient + GetItem)', entry: 'bin/bench/floor-handler.ts' };
 
 /** Every Lambda entry the stack deploys (same list the CDK constructs build). */
 export function lambdaEntries(): { name: string; entry: string }[] {
@@ -20,64 +24,98 @@ export function lambdaEntries(): { name: string; entry: string }[] {
   ].filter((e) => existsSync(join(ROOT, e.entry)));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 /**
- * Bundles every function the way AppFunction does (esbuild, ESM, minified, SDK bundled) and measures
- * the bundle size and the cold module-init time: a fresh `node` process importing the bundle
- * (what a Lambda cold start pays before the first invocation), median of 3.
+ * Bundles every function — and the floor function (bin/bench/floor-handler.ts) — with the options
+ * the stack gives NodejsFunction (lib/constructs/app-function.ts FUNCTION_BUNDLING: ESM, minified,
+ * SDK bundled, linked source map; target from the runtime), then measures each bundle's size and
+ * cold module-init: a fresh `node` with the functions' NODE_OPTIONS importing the bundle (what a
+ * Lambda cold start pays before the first invocation). Samples are interleaved across functions
+ * (BENCH_INIT_SAMPLES rounds, default 7) so machine load affects all alike. Load only ever adds
+ * time, so the ratio to the floor is taken on each function's fastest sample (the median is shown
+ * too); each function is reported as a multiple of the floor measured in the same run.
  */
 export async function run(): Promise<Record<string, unknown>> {
+  const { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS, NODE_RUNTIME } = await import('../../lib/constructs/app-function.js');
+  const target = `node${/nodejs(\d+)/.exec(NODE_RUNTIME.name)?.[1] ?? '20'}`;
   const out = mkdtempSync(join(tmpdir(), 'so-bundles-'));
-  const rows: Record<string, unknown>[] = [];
   try {
-    for (const { name, entry } of lambdaEntries()) {
-      progress(`bundles: ${name}`);
+    const entries = [FLOOR, ...lambdaEntries()];
+    const built: { name: string; outfile: string; bytes: number; gzipped: number; mapBytes: number }[] = [];
+    for (const { name, entry } of entries) {
+      progress(`bundles: building ${name}`);
       const outfile = join(out, `${name.replace(/[^a-z0-9-]/gi, '_')}.mjs`);
       await build({
         entryPoints: [join(ROOT, entry)],
         outfile,
         bundle: true,
         platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        minify: true,
-        mainFields: ['module', 'main'],
-        banner: {
-          js: "import { createRequire as __appCreateRequire } from 'node:module';const require = __appCreateRequire(import.meta.url);",
-        },
+        target,
+        format: FUNCTION_BUNDLING.format === 'esm' ? 'esm' : 'cjs',
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        banner: { js: FUNCTION_BUNDLING.banner },
+        minify: FUNCTION_BUNDLING.minify,
+        sourcemap: FUNCTION_BUNDLING.sourceMap,
+        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
         logLevel: 'silent',
       });
-      const bytes = statSync(outfile).size;
-      const gzipped = gzipSync(readFileSync(outfile)).length;
-      const samples: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const ms = execFileSync(
-          process.execPath,
-          ['--input-type=module', '-e', `const t=performance.now();await import(${JSON.stringify(`file://${outfile}`)});process.stdout.write(String(performance.now()-t));`],
-          {
-            env: {
-              ...process.env,
-              TABLE_NAME: 'bench',
-              ADMIN_TOKEN: 'bench',
-              AWS_REGION: 'us-east-1',
-              POWERTOOLS_METRICS_DISABLED: 'true',
-              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            },
-            encoding: 'utf8',
-          },
-        );
-        samples.push(Number(ms));
-      }
-      rows.push({
-        function: name,
-        bundle_kb: round(bytes / 1024, 1),
-        gzip_kb: round(gzipped / 1024, 1),
-        cold_init_ms: round(median(samples), 1),
+      built.push({
+        name,
+        outfile,
+        bytes: statSync(outfile).size,
+        gzipped: gzipSync(readFileSync(outfile)).length,
+        mapBytes: existsSync(`${outfile}.map`) ? statSync(`${outfile}.map`).size : 0,
       });
     }
+    const samples = new Map<string, number[]>(built.map((b) => [b.name, []]));
+    for (let round = 0; round < SAMPLES; round++) {
+      progress(`bundles: cold init, sample ${round + 1} of ${SAMPLES}`);
+      for (const b of built) samples.get(b.name)?.push(coldInitMs(b.outfile, FUNCTION_NODE_OPTIONS));
+    }
+    const fastest = (name: string) => Math.min(...(samples.get(name) ?? []));
+    const floorMs = fastest(FLOOR.name);
+    const floorKb = (built[0]?.bytes ?? 0) / 1024;
+    const rows = built.map((b) => {
+      const ms = fastest(b.name);
+      const ratio = ms / floorMs;
+      return {
+        'function': b.name,
+        'bundle_kb': round(b.bytes / 1024, 1),
+        'gzip_kb': round(b.gzipped / 1024, 1),
+        'map_kb': round(b.mapBytes / 1024, 1),
+        'size_vs_floor': round(b.bytes / 1024 / floorKb, 2),
+        'cold_init_ms min/median': `${round(ms, 1)}/${round(percentile(samples.get(b.name) ?? [], 50), 1)}`,
+        'init_vs_floor': round(ratio, 2),
+        [`over ${INIT_RATIO_LIMIT}×`]: b.name !== FLOOR.name && ratio > INIT_RATIO_LIMIT ? 'YES' : '',
+      };
+    });
+    const over = rows.filter((r) => r[`over ${INIT_RATIO_LIMIT}×`] === 'YES').length;
+    return {
+      method: `esbuild ${target} ESM minified + linked source map (the stack's options); fresh node ${process.version} with NODE_OPTIONS=${FUNCTION_NODE_OPTIONS} importing the bundle; ${SAMPLES} interleaved samples each, ratio on the fastest`,
+      floor_cold_init_ms: round(floorMs, 1),
+      functions_over_limit: `${over} of ${rows.length - 1} over ${INIT_RATIO_LIMIT}× the floor`,
+      functions: rows,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  return { functions: rows };
+}
+
+/** One cold module-init: a fresh node process importing the bundle, timed from inside. */
+function coldInitMs(outfile: string, nodeOptions: string): number {
+  const ms = execFileSync(
+    process.execPath,
+    [...nodeOptions.split(' ').filter(Boolean), '--input-type=module', '-e', `const t=performance.now();await import(${JSON.stringify(`file://${outfile}`)});process.stdout.write(String(performance.now()-t));`],
+    {
+      env: {
+        ...process.env,
+        TABLE_NAME: 'bench',
+        ADMIN_TOKEN: 'bench',
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      encoding: 'utf8',
+    },
+  );
+  return Number(ms);
 }

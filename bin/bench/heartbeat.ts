@@ -14,7 +14,7 @@ const AGENTS = 50;
  */
 export async function run(adminToken: string): Promise<Record<string, unknown>> {
   const { startLocalGatewayForBench } = await import('./gateway.js');
-  const { ddb, tableName } = await import('../../functions/shared/db/client.js');
+  const { addDbHook, ddb, tableName } = await import('../../functions/shared/db/client.js');
   const { keys } = await import('../../functions/shared/db/keys.js');
   const gateway = await startLocalGatewayForBench();
   try {
@@ -41,15 +41,12 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     progress(`heartbeat: ${TOTAL} heartbeats through the full stack at concurrency ${CONCURRENCY}`);
     // Count the DynamoDB round trips the full stack makes (same process: the gateway runs in-process).
     let calls = 0;
-    ddb.middlewareStack.add(
-      (next) => async (args) => {
-        calls++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'benchCallCounter' },
-    );
+    const removeCounter = addDbHook('bench-heartbeat-counter', (call, send) => {
+      calls++;
+      return send({ ...call.input });
+    });
     const full = await runConcurrent(TOTAL, CONCURRENCY, heartbeat);
-    ddb.middlewareStack.remove('benchCallCounter');
+    removeCounter();
     progress(`heartbeat: ${TOTAL} raw UpdateItem calls at concurrency ${CONCURRENCY}`);
     const raw = await runConcurrent(TOTAL, CONCURRENCY, async (i) => {
       const at = new Date().toISOString();

@@ -35,22 +35,18 @@ const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1,
  */
 export async function run(adminToken: string): Promise<Record<string, unknown>> {
   const { startLocalGatewayForBench } = await import('./gateway.js');
-  const { ddb, tableName } = await import('../../functions/shared/db/client.js');
+  const { addDbHook, ddb, tableName } = await import('../../functions/shared/db/client.js');
   const { keys } = await import('../../functions/shared/db/keys.js');
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const gateway = await startLocalGatewayForBench();
 
   let calls = 0;
   const byCommand = new Map<string, number>();
-  ddb.middlewareStack.add(
-    (next, context) => async (args) => {
-      calls++;
-      const name = String(context.commandName ?? 'unknown');
-      byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'bench-interruption-counter' },
-  );
+  const removeCounter = addDbHook('bench-interruption-counter', (call, send) => {
+    calls++;
+    byCommand.set(call.command, (byCommand.get(call.command) ?? 0) + 1);
+    return send({ ...call.input });
+  });
   const counted = async <T>(fn: () => Promise<T>): Promise<{ value: T; calls: number }> => {
     const before = calls;
     const value = await fn();
@@ -189,7 +185,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
       'dynamodb_round_trips_per_promotion_event': { mean: mean(promoCalls) },
     };
   } finally {
-    ddb.middlewareStack.remove('bench-interruption-counter');
+    removeCounter();
     await gateway.close();
   }
 }

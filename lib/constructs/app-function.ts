@@ -4,7 +4,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +28,23 @@ export const METRICS_NAMESPACE = 'SpotOptimizer';
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __appCreateRequire } from 'node:module';" +
   'const require = __appCreateRequire(import.meta.url);';
+
+/** `NODE_OPTIONS` of every function (source-mapped stack traces). */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
+/** How every function is bundled; the bundles bench (bin/bench/bundles.ts) builds with the same options. */
+export const FUNCTION_BUNDLING = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need file:line, not the sources themselves: keeps the zip small.
+  sourcesContent: false,
+  // Ship the SDK version the tests ran against instead of whatever the runtime bundles.
+  bundleAwsSDK: true,
+} as const satisfies BundlingOptions;
 
 export interface AppFunctionProps {
   /** Handler file relative to the repository root, e.g. `functions/agents/handler.ts` (export `handler`). */
@@ -68,22 +85,11 @@ export class AppFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         APP_VERSION: scope.node.tryGetContext('appVersion') ?? PACKAGE_VERSION,
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need file:line, not the sources themselves: keeps the zip small.
-        sourcesContent: false,
-        // Ship the SDK version the tests ran against instead of whatever the runtime bundles.
-        bundleAwsSDK: true,
-      },
+      bundling: { ...FUNCTION_BUNDLING, mainFields: [...FUNCTION_BUNDLING.mainFields] },
     });
 
     const role = this.role;
