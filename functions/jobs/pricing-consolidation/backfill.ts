@@ -8,7 +8,7 @@ import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/pri
 import { BUCKET_MS } from '../../shared/domain/consolidation.js';
 import { parsePoolId } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { logger } from '../../shared/observability.js';
+import { logger, traced } from '../../shared/observability.js';
 import { consolidatePrices, DEFAULT_LOOKBACK_MS } from './job.js';
 
 /**
@@ -56,7 +56,7 @@ const clients = new Map<string, EC2Client>();
 const defaultClientFor = (region: string): EC2Client => {
   let client = clients.get(region);
   if (!client) {
-    client = new EC2Client({ region, maxAttempts: 5 });
+    client = traced(new EC2Client({ region, maxAttempts: 5 }));
     clients.set(region, client);
   }
   return client;
