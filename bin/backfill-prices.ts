@@ -35,12 +35,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!process.env.TABLE_NAME) throw new UsageError('TABLE_NAME is not set');
   const now = new Date();
   const end = values.end ? new Date(values.end) : now;
   const days = numberFlag(values.days, '--days', { integer: true, min: 1, max: 90 }) ?? 7;
   const start = values.start ? new Date(values.start) : new Date(end.getTime() - days * 86_400_000);
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new UsageError('bad --start/--end (ISO-8601 expected)');
+  if (!process.env.TABLE_NAME) throw new UsageError('TABLE_NAME is not set');
   process.env.POWERTOOLS_SERVICE_NAME ??= 'backfill-prices';
   const { backfillSpotPrices } = await import('../functions/jobs/pricing-consolidation/backfill.js');
   const summary = await backfillSpotPrices(now, {

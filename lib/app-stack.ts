@@ -108,8 +108,8 @@ export class AppStack extends Stack {
       value: events.deadLetterQueue.queueUrl,
       description: 'EC2 events that failed (npm run dlq -- list)',
     });
-    new CfnOutput(this, 'Ec2EventsFunctionName', {
-      value: events.consumer.functionName,
+    new CfnOutput(this, 'Ec2EventsFunctionArn', {
+      value: events.consumer.functionArn,
       description: 'The EC2 events consumer (npm run dlq -- redrive invokes it)',
     });
     new CfnOutput(this, 'AlarmTopicArn', {

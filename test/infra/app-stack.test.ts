@@ -402,12 +402,12 @@ describe('outputs', () => {
       'ApiUrl',
       'DashboardName',
       'DeadLetterQueueUrl',
-      'Ec2EventsFunctionName',
+      'Ec2EventsFunctionArn',
       'EventBusArn',
       'TableName',
     ]);
     expect(outputs.DeadLetterQueueUrl.Value).toEqual({ Ref: ofType('AWS::SQS::Queue')[0]![0] });
-    expect(outputs.Ec2EventsFunctionName.Value).toEqual({ Ref: fn('ec2-events').id });
+    expect(outputs.Ec2EventsFunctionArn.Value).toEqual({ 'Fn::GetAtt': [fn('ec2-events').id, 'Arn'] });
     expect(JSON.stringify(outputs.EventBusArn.Value)).toContain(':event-bus/default');
     expect(outputs.TableName.Value).toEqual({ Ref: tableId() });
     expect(outputs.AdminTokenSecretArn.Value).toEqual({ Ref: expect.stringMatching(/^AdminToken/) });
