@@ -91,34 +91,16 @@ export class AppStack extends Stack {
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
 
-    new CfnOutput(this, 'ApiUrl', {
-      value: api.url,
-      description: 'Base URL of the HTTP API ($default stage)',
-    });
-    new CfnOutput(this, 'AdminTokenSecretArn', {
-      value: adminSecret.secretArn,
-      description: 'Secrets Manager secret holding the admin token',
-    });
-    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The single DynamoDB table' });
-    new CfnOutput(this, 'EventBusArn', {
-      value: events.busArn,
-      description: 'Bus the EC2 rules listen on: the TargetEventBusArn parameter of every forwarder',
-    });
-    new CfnOutput(this, 'DeadLetterQueueUrl', {
-      value: events.deadLetterQueue.queueUrl,
-      description: 'EC2 events that failed (npm run dlq -- list)',
-    });
-    new CfnOutput(this, 'Ec2EventsFunctionArn', {
-      value: events.consumer.functionArn,
-      description: 'The EC2 events consumer (npm run dlq -- redrive invokes it)',
-    });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      value: monitoring.topic.topicArn,
-      description: 'SNS topic every alarm notifies (subscribe pagers/chat here)',
-    });
-    new CfnOutput(this, 'DashboardName', {
-      value: monitoring.dashboard.dashboardName,
-      description: 'CloudWatch operations dashboard',
-    });
+    const outputs: Record<string, [value: string, description: string]> = {
+      ApiUrl: [api.url, 'Base URL of the HTTP API ($default stage)'],
+      AdminTokenSecretArn: [adminSecret.secretArn, 'Secrets Manager secret holding the admin token'],
+      TableName: [table.tableName, 'The single DynamoDB table'],
+      EventBusArn: [events.busArn, 'Bus the EC2 rules listen on: the TargetEventBusArn parameter of every forwarder'],
+      DeadLetterQueueUrl: [events.deadLetterQueue.queueUrl, 'EC2 events that failed (npm run dlq -- list)'],
+      Ec2EventsFunctionArn: [events.consumer.functionArn, 'The EC2 events consumer (npm run dlq -- redrive invokes it)'],
+      AlarmTopicArn: [monitoring.topic.topicArn, 'SNS topic every alarm notifies (subscribe pagers/chat here)'],
+      DashboardName: [monitoring.dashboard.dashboardName, 'CloudWatch operations dashboard'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }
 }

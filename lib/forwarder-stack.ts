@@ -14,9 +14,9 @@ import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { EC2_EVENT_PATTERNS } from './constructs/interruption-rules.js';
+import { deadLetterQueue, EC2_EVENT_PATTERNS } from './constructs/interruption-rules.js';
 
 /** The control plane bus this template forwards to: `arn:<partition>:events:<region>:<account>:event-bus/<name>`. */
 export const TARGET_BUS_PARAMETER = 'TargetEventBusArn';
@@ -65,15 +65,7 @@ export class ForwarderStack extends Stack {
       expression: Fn.conditionNot(Fn.conditionEquals(alarmTopic.valueAsString, '')),
     });
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the forwarding rules.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the forwarding rules');
 
     // The forwarder's own role: EventBridge needs one to put events on a bus of another account or region.
     this.role = new Role(this, 'ForwarderRole', {

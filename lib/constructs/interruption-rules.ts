@@ -51,6 +51,23 @@ export const FORWARDED_EVENTS_CONDITION = {
 };
 
 /**
+ * A dead-letter queue for EventBridge targets (here and in the ForwarderStack): SQS-managed SSE —
+ * EventBridge cannot use the AWS-managed aws/sqs KMS key (EC2-SIGNALS.md §6) — TLS only, 14 days.
+ */
+export function deadLetterQueue(scope: Construct, of: string): Queue {
+  const queue = new Queue(scope, 'DeadLetterQueue', {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is itself the dead-letter queue of ${of}.`,
+  });
+  return queue;
+}
+
+/**
  * EC2 spot signals on the default event bus → the `ec2-events` Lambda, with retries and one SQS
  * dead-letter queue for both failure paths. The two paths leave different messages in it: an event
  * EventBridge could not deliver arrives as the raw event (with `ERROR_CODE`/`RULE_ARN` attributes);
@@ -68,16 +85,7 @@ export class InterruptionRules extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // SQS-managed SSE: EventBridge cannot use the AWS-managed aws/sqs KMS key (EC2-SIGNALS.md §6).
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EC2 event rules and their consumer.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the EC2 event rules and their consumer');
 
     this.consumer = new AppFunction(this, 'ConsumerFunction', {
       entry: 'functions/ec2-events/handler.ts',

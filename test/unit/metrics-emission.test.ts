@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLambdaContext } from '../../bin/support/local-gateway.js';
 import { appMetric } from '../../lib/constructs/monitoring.js';
+import { captureOutput, jsonLines } from '../support/capture-output.js';
 
 /**
  * What the alarms and the dashboard read must be what the functions write: a scheduled job's EMF
@@ -10,21 +11,10 @@ import { appMetric } from '../../lib/constructs/monitoring.js';
  */
 afterEach(() => {
   vi.unstubAllEnvs();
-  vi.restoreAllMocks();
 });
 
 async function emfRecordsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n'));
-    return true;
-  });
-  await run();
-  vi.restoreAllMocks();
-  return lines
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => r._aws !== undefined);
+  return jsonLines(await captureOutput(run)).filter((r) => r._aws !== undefined);
 }
 
 describe('EMF emitted by a scheduled job', () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureOutput, jsonLines } from '../support/capture-output.js';
 
 /**
  * A refused request is logged once, as one structured line with its status, code and reason.
@@ -7,7 +8,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
  */
 afterEach(() => {
   vi.unstubAllEnvs();
-  vi.restoreAllMocks();
 });
 
 describe('request log', () => {
@@ -16,20 +16,13 @@ describe('request log', () => {
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'admin');
     vi.resetModules();
     const { invoke } = await import('../support/http.js');
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-      return true;
+    let res: Awaited<ReturnType<typeof invoke>> | undefined;
+    const lines = await captureOutput(async () => {
+      res = await invoke('admin', 'GET', '/api/admin/clients');
     });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-      return true;
-    });
-    const res = await invoke('admin', 'GET', '/api/admin/clients');
-    vi.restoreAllMocks();
 
-    expect(res.status).toBe(401);
-    const logs = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(res?.status).toBe(401);
+    const logs = jsonLines(lines);
     const refused = logs.filter((l) => l.message === 'request refused');
     expect(refused).toEqual([expect.objectContaining({ level: 'INFO', status: 401, code: 'UNAUTHORIZED', reason: expect.any(String) })]);
     expect(lines.join('\n')).not.toMatch(/reserved/i);
