@@ -1,22 +1,28 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppStack } from '../lib/app-stack.js';
+import { ForwarderStack } from '../lib/forwarder-stack.js';
+import { readSettings } from '../lib/settings.js';
 
 const app = new App();
 
-// Explicit env so synth works offline; the placeholder account makes `cdk deploy` refuse to run
-// against real credentials until a real account is given (context `account` or the CLI's default).
-const account: string =
-  app.node.tryGetContext('account') ?? process.env.CDK_DEFAULT_ACCOUNT ?? '000000000000';
-const region: string = app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? 'us-east-1';
+// Every knob comes from CDK context (cdk.json or `-c name=value`), validated in lib/settings.ts and
+// documented in lib/OPERATIONS.md. Explicit env so synth works offline; the placeholder account
+// makes `cdk deploy` refuse to run against real credentials until a real account is given.
+const settings = readSettings((name) => app.node.tryGetContext(name));
 
-// `-c allowedEventAccounts=111111111111,222222222222` or a JSON array in cdk.json.
-const allowed: unknown = app.node.tryGetContext('allowedEventAccounts');
-const allowedEventAccounts = (Array.isArray(allowed) ? allowed.map(String) : String(allowed ?? '').split(','))
-  .map((id) => id.trim())
-  .filter((id) => id !== '');
+new AppStack(app, 'SpotOptimizer', {
+  env: { account: settings.account, region: settings.region },
+  throttle: settings.throttle,
+  logRetention: settings.logRetention,
+  logLevel: settings.logLevel,
+  allowedEventAccounts: settings.allowedEventAccounts,
+  ...(settings.eventOrganizationId ? { eventOrganizationId: settings.eventOrganizationId } : {}),
+  ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+});
 
-new AppStack(app, 'SpotOptimizer', { env: { account, region }, allowedEventAccounts });
+// Environment-agnostic on purpose: one template for `cdk deploy` in every region/account and for StackSets.
+new ForwarderStack(app, 'SpotOptimizerForwarder');
 
 // cdk-nag 3 is a policy-validation plugin (Aspects.of(app).add crashes synth with v3).
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -2,19 +2,27 @@
  * Spot price backfill from EC2 DescribeSpotPriceHistory into the pricing pipeline (staging →
  * consolidated → canonical), run from a workstation against a deployed table:
  *
- *   TABLE_NAME=<table> AWS_REGION=<region> npx tsx bin/backfill-prices.ts [--days 7 | --start ISO --end ISO] [--pools id,id]
+ *   TABLE_NAME=<table> npm run backfill -- [--days 7 | --start ISO --end ISO] [--pools id,id]
  *
- * Uses the caller's AWS credentials (ec2:DescribeSpotPriceHistory, DynamoDB read/write on the
- * table). Default pools: every pool the fleet has reported (POOL items). Progress is logged as
- * JSON lines (Powertools logger); the summary is printed on stdout. In AWS, the same backfill runs
- * by invoking the pricing-consolidation Lambda with `{"backfill": {"days": 7}}`.
+ * Uses the caller's AWS credentials (ec2:DescribeSpotPriceHistory in every region the fleet runs
+ * in, DynamoDB read/write on the table). Default pools: every pool the fleet has reported (POOL
+ * items) and every live agent's current pool, in whatever region. Progress is logged as JSON lines
+ * (Powertools logger); the summary is printed on stdout. In AWS, the same backfill runs by invoking
+ * the pricing-consolidation Lambda with `{"backfill": {"days": 7}}`.
  */
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags, runCli, UsageError } from './support/cli.js';
 
-const USAGE = 'usage: npx tsx bin/backfill-prices.ts [--days N (1-90, default 7) | --start ISO --end ISO] [--pools id,id,...]';
+const USAGE = `Usage: TABLE_NAME=<table> npm run backfill -- [options]
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+  --days N          days back from --end (1-90, default 7)
+  --start ISO       window start (instead of --days)
+  --end ISO         window end (default: now)
+  --pools ID,ID     only these pools (<instance type>.<az>); default: the fleet's pools in every region
+  -h, --help        this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseFlags({
+    args: argv,
     options: {
       days: { type: 'string' },
       start: { type: 'string' },
@@ -25,26 +33,23 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(USAGE);
-    return;
+    return 0;
   }
-  if (!process.env.TABLE_NAME) throw new Error(`TABLE_NAME is not set\n${USAGE}`);
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'backfill-prices';
-  const { backfillSpotPrices } = await import('../functions/jobs/pricing-consolidation/backfill.js');
   const now = new Date();
   const end = values.end ? new Date(values.end) : now;
-  const days = values.days ? Number(values.days) : 7;
-  if (!(days >= 1 && days <= 90)) throw new Error(`--days must be 1-90\n${USAGE}`);
+  const days = numberFlag(values.days, '--days', { integer: true, min: 1, max: 90 }) ?? 7;
   const start = values.start ? new Date(values.start) : new Date(end.getTime() - days * 86_400_000);
-  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new Error(`bad --start/--end\n${USAGE}`);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new UsageError('bad --start/--end (ISO-8601 expected)');
+  if (!process.env.TABLE_NAME) throw new UsageError('TABLE_NAME is not set');
+  process.env.POWERTOOLS_SERVICE_NAME ??= 'backfill-prices';
+  const { backfillSpotPrices } = await import('../functions/jobs/pricing-consolidation/backfill.js');
   const summary = await backfillSpotPrices(now, {
     start,
     end,
     ...(values.pools ? { poolIds: values.pools.split(',').map((p) => p.trim()).filter(Boolean) } : {}),
   });
   console.log(JSON.stringify(summary, null, 2));
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-});
+runCli('backfill-prices', USAGE, main);

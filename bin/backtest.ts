@@ -9,7 +9,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type BacktestReport,
   buildWorkloads,
@@ -29,6 +28,7 @@ import {
   readOnDemandPrices,
   readSpotPriceFile,
 } from '../functions/shared/domain/price-history.js';
+import { parseFlags, runCli, UsageError } from './support/cli.js';
 
 const USAGE = `Usage: npm run backtest -- <price file> [options]
 
@@ -44,8 +44,6 @@ const USAGE = `Usage: npm run backtest -- <price file> [options]
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultOnDemand = resolve(repoRoot, 'bin/data/ondemand-prices.json');
-
-class UsageError extends Error {}
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -145,7 +143,7 @@ function fixed(x: number, digits: number): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -242,17 +240,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
-      process.stderr.write(`backtest: ${err.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`backtest: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli('backtest', USAGE, main);

@@ -5,22 +5,35 @@
  *   npm run event -- test/fixtures/spot-interruption-warning.json
  */
 import { readFile } from 'node:fs/promises';
+import { numberFlag, parseFlags, runCli, UsageError } from './support/cli.js';
 
-async function main(): Promise<number> {
-  const file = process.argv[2];
-  if (!file) {
-    console.error('usage: npm run event -- FILE.json   (PORT selects the local runtime, default 3000)');
-    return 2;
+const USAGE = `Usage: npm run event -- FILE.json [--port N]
+
+  FILE.json    one EventBridge event, as EventBridge hands it to a Lambda (see test/fixtures/)
+  --port N     port of the local runtime (default: PORT, else 3000)
+  -h, --help   this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('expected exactly one event file');
+  const port = numberFlag(values.port, '--port', { integer: true, min: 1, max: 65_535 }) ?? (Number(process.env.PORT) || 3000);
   let body: string;
   try {
     body = await readFile(file, 'utf8');
     JSON.parse(body); // fail here with the file name, not with a 400 from the server
   } catch (err) {
-    console.error(`cannot use ${file}: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    throw new UsageError(`cannot use ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const url = `http://127.0.0.1:${process.env.PORT || 3000}/local/eventbridge`;
+  const url = `http://127.0.0.1:${port}/local/eventbridge`;
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -45,12 +58,4 @@ async function main(): Promise<number> {
   return res.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runCli('send-event', USAGE, main);

@@ -22,6 +22,7 @@ import {
 import { publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
 import { logRegistration } from '../shared/instance-log.js';
+import { MetricUnit, metrics } from '../shared/observability.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
 import { agentView, configView } from './views.js';
@@ -187,6 +188,8 @@ export interface HeartbeatInput {
  */
 export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
   const at = now.toISOString();
+  // The dashboard's heartbeats/min (every agent sends one every 30 s, API.md §4.3).
+  metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
   const placement: Record<string, unknown> = {
     instance_type: input.instance_type,
     az: input.az,

@@ -145,13 +145,21 @@ async function noteReceived(now: Date): Promise<void> {
   await recordEc2EventReceived(now).catch((err: unknown) => logger.warn('could not record the receive time', { error: err as Error }));
 }
 
-/** Whether `account` may act on the client's instances (API.md §5). */
+/**
+ * Whether an event from `account` may act on the client's instances (API.md §5). Events are
+ * attributed by instance; a client that lists its `aws_account_ids` also pins the accounts (its own
+ * and the stack's), while one that lists none accepts every account the bus admitted (the stack's
+ * own, and the forwarders the operator allowed in the bus policy).
+ */
 function accountAllowed(account: string, allowed: string[]): boolean {
-  const own = config.stackAccount;
-  if (own !== undefined && account === own) return true;
-  if (allowed.includes(account)) return true;
-  // Local runtime and tests have no stack account: a client that configured no accounts accepts any.
-  return own === undefined && allowed.length === 0;
+  if (allowed.length === 0) return true;
+  return allowed.includes(account) || account === config.stackAccount;
+}
+
+/** The account an event is about: Health's organizational view names it in `affectedAccount`. */
+function accountOf(parsed: Exclude<ParsedEvent, { kind: 'ignored' }>): string {
+  const affected = parsed.kind === 'health' ? parsed.event.detail.affectedAccount : undefined;
+  return typeof affected === 'string' && /^\d{12}$/.test(affected) ? affected : parsed.event.account;
 }
 
 export async function processEc2Event(raw: unknown, now = new Date()): Promise<EventSummary> {
@@ -183,10 +191,11 @@ export async function processEc2Event(raw: unknown, now = new Date()): Promise<E
       skipped.push({ instance_id: w.instanceId, status: 'unknown_instance' });
       continue;
     }
-    if (config.stackAccount === undefined || parsed.event.account !== config.stackAccount) {
-      if (!accountAllowed(parsed.event.account, await allowedAccounts(instance.client_id, now))) {
+    const account = accountOf(parsed);
+    if (config.stackAccount === undefined || account !== config.stackAccount) {
+      if (!accountAllowed(account, await allowedAccounts(instance.client_id, now))) {
         metrics.addMetric('Ec2EventForeignAccount', MetricUnit.Count, 1);
-        logger.warn('event from an account the client did not allow: nothing written', { ...base, instanceId: w.instanceId, account: parsed.event.account });
+        logger.warn('event from an account the client did not allow: nothing written', { ...base, instanceId: w.instanceId, account, region: parsed.event.region });
         skipped.push({ instance_id: w.instanceId, status: 'foreign_account' });
         continue;
       }

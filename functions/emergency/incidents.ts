@@ -206,6 +206,10 @@ export async function handleIncident(incident: Incident, now: Date, preloaded: P
     throw err;
   }
   metrics.addMetric('IncidentHandled', MetricUnit.Count, 1);
+  // Event → command: from the signal's own time (EventBridge `time`, or the agent's report) to now.
+  if (handled.command_id) {
+    metrics.addMetric('InterruptionCommandLatency', MetricUnit.Milliseconds, Math.max(0, Date.now() - Date.parse(handled.detected_at)));
+  }
   await publishEvents([...feed, {
     clientId: handled.client_id,
     type: 'emergency_event',

@@ -22,7 +22,7 @@ import { keys } from './db/keys.js';
 import { type DayAmounts, savingsRepo } from './db/savings-repo.js';
 import { accrualAmounts, splitByUtcDay } from './domain/savings.js';
 import type { Agent, Instance, Mode } from './domain/types.js';
-import { logger } from './observability.js';
+import { logger, MetricUnit, metrics } from './observability.js';
 
 const HOUR_MS = 3_600_000;
 /** A first accrual (no watermark yet) looks back at most this far. */
@@ -112,7 +112,12 @@ export async function accrueAgent(
       parts,
       ttlEpochSeconds: savingsRepo.ledgerTtl(untilMs),
     });
-    if (ok) return 'accrued';
+    if (ok) {
+      // The dashboard's savings accrued (USD; negative when the price paid was above the baseline).
+      const usd = parts.reduce((sum, p) => sum + p.savings, 0);
+      if (usd !== 0) metrics.addMetric('SavingsAccruedUsd', MetricUnit.NoUnit, usd);
+      return 'accrued';
+    }
     agent = await agentsRepo.get(agent.id);
   }
   return 'raced';

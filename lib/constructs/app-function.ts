@@ -67,6 +67,9 @@ export interface AppFunctionProps {
  * environment variable the code reads together, so neither can be forgotten.
  */
 export class AppFunction extends NodejsFunction {
+  /** Its POWERTOOLS_SERVICE_NAME: the `service` dimension of its metrics. */
+  readonly serviceName: string;
+
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     // The log group is a sibling (created before super), so it keeps a stable logical id of its own.
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
@@ -91,6 +94,7 @@ export class AppFunction extends NodejsFunction {
       },
       bundling: { ...FUNCTION_BUNDLING, mainFields: [...FUNCTION_BUNDLING.mainFields] },
     });
+    this.serviceName = props.serviceName;
 
     const role = this.role;
     if (role) {

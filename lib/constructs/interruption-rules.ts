@@ -36,8 +36,35 @@ export const EC2_EVENT_PATTERNS = {
 export interface InterruptionRulesProps {
   readonly table: ITable;
   readonly logRetention: RetentionDays;
-  /** Other accounts allowed to forward their `aws.ec2` events to this account's default bus. */
+  /** Other accounts allowed to forward their EC2/Health events (ForwarderStack) to this account's default bus. */
   readonly allowedEventAccounts?: readonly string[];
+  /** An AWS Organizations id: every account of it may forward (StackSets over an organization). */
+  readonly eventOrganizationId?: string;
+}
+
+/** What a forwarder may put on the bus: the sources and detail types of EC2_EVENT_PATTERNS, nothing else. */
+export const FORWARDED_EVENTS_CONDITION = {
+  StringEquals: {
+    'events:source': [...new Set(Object.values(EC2_EVENT_PATTERNS).flatMap((p) => p.source))],
+    'events:detail-type': Object.values(EC2_EVENT_PATTERNS).flatMap((p) => p.detailType),
+  },
+};
+
+/**
+ * A dead-letter queue for EventBridge targets (here and in the ForwarderStack): SQS-managed SSE —
+ * EventBridge cannot use the AWS-managed aws/sqs KMS key (EC2-SIGNALS.md §6) — TLS only, 14 days.
+ */
+export function deadLetterQueue(scope: Construct, of: string): Queue {
+  const queue = new Queue(scope, 'DeadLetterQueue', {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is itself the dead-letter queue of ${of}.`,
+  });
+  return queue;
 }
 
 /**
@@ -50,21 +77,15 @@ export interface InterruptionRulesProps {
 export class InterruptionRules extends Construct {
   readonly consumer: AppFunction;
   readonly deadLetterQueue: Queue;
+  /** The bus the rules listen on (the region's default bus): the forwarders' TargetEventBusArn. */
+  readonly busArn: string;
+  readonly rules: Record<string, Rule> = {};
 
   constructor(scope: Construct, id: string, props: InterruptionRulesProps) {
     super(scope, id);
     const stack = Stack.of(this);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // SQS-managed SSE: EventBridge cannot use the AWS-managed aws/sqs KMS key (EC2-SIGNALS.md §6).
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the EC2 event rules and their consumer.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the EC2 event rules and their consumer');
 
     this.consumer = new AppFunction(this, 'ConsumerFunction', {
       entry: 'functions/ec2-events/handler.ts',
@@ -92,7 +113,7 @@ export class InterruptionRules extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     });
     for (const [ruleId, eventPattern] of Object.entries(EC2_EVENT_PATTERNS)) {
-      new Rule(this, ruleId, {
+      this.rules[ruleId] = new Rule(this, ruleId, {
         description: `${eventPattern.detailType[0]} → ec2-events`,
         // A mutable copy: the constant is deeply readonly, the construct's type is not.
         eventPattern: structuredClone(eventPattern) as EventPattern,
@@ -100,30 +121,46 @@ export class InterruptionRules extends Construct {
       });
     }
 
+    // Forwarded events keep their original `account` and `region`; the patterns above name neither,
+    // so they match them like local ones. Other accounts need the bus's permission to put them.
+    const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.busArn = bus.eventBusArn;
     const accounts = [...new Set(props.allowedEventAccounts ?? [])].filter(
       (account) => account !== stack.account,
     );
-    if (accounts.length > 0) {
-      const bus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-      // The default bus is shared by everything in the account: statement ids carry this stack's path.
-      const statementPrefix = Names.uniqueResourceName(this, { maxLength: 51 });
-      for (const account of accounts) {
-        if (!/^\d{12}$/.test(account)) {
-          throw new Error(`allowedEventAccounts: "${account}" is not an account id`);
-        }
-        new CfnEventBusPolicy(this, `ForwardFrom${account}`, {
-          statementId: `${statementPrefix}-${account}`,
-          eventBusName: bus.eventBusName,
-          statement: {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:${stack.partition}:iam::${account}:root` },
-            Action: 'events:PutEvents',
-            Resource: bus.eventBusArn,
-            // Only forwarded EC2 events: the consumer acts on nothing else from another account.
-            Condition: { StringEquals: { 'events:source': 'aws.ec2' } },
-          },
-        });
+    // The default bus is shared by everything in the account: statement ids carry this stack's path.
+    const statementPrefix = Names.uniqueResourceName(this, { maxLength: 51 });
+    for (const account of accounts) {
+      if (!/^\d{12}$/.test(account)) {
+        throw new Error(`allowedEventAccounts: "${account}" is not an account id`);
       }
+      new CfnEventBusPolicy(this, `ForwardFrom${account}`, {
+        statementId: `${statementPrefix}-${account}`,
+        eventBusName: bus.eventBusName,
+        statement: {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${stack.partition}:iam::${account}:root` },
+          Action: 'events:PutEvents',
+          Resource: bus.eventBusArn,
+          // Only the forwarded signals: the consumer acts on nothing else from another account.
+          Condition: FORWARDED_EVENTS_CONDITION,
+        },
+      });
+    }
+    if (props.eventOrganizationId) {
+      new CfnEventBusPolicy(this, 'ForwardFromOrganization', {
+        statementId: `${statementPrefix}-org`,
+        eventBusName: bus.eventBusName,
+        statement: {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: bus.eventBusArn,
+          Condition: {
+            StringEquals: { ...FORWARDED_EVENTS_CONDITION.StringEquals, 'aws:PrincipalOrgID': props.eventOrganizationId },
+          },
+        },
+      });
     }
   }
 

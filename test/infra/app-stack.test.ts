@@ -336,7 +336,7 @@ describe('EC2 event rules', () => {
     );
   });
 
-  it('adds a default-bus policy per other allowed account, for aws.ec2 only', () => {
+  it('adds a default-bus policy per other allowed account, for the four forwarded signals only', () => {
     const policies = ofType('AWS::Events::EventBusPolicy').map(([, p]) => p.Properties);
     expect(policies).toHaveLength(OTHER_ACCOUNTS.length);
     const ids = new Set(policies.map((p) => p.StatementId));
@@ -347,12 +347,25 @@ describe('EC2 event rules', () => {
       expect(p.Statement).toMatchObject({
         Effect: 'Allow',
         Action: 'events:PutEvents',
-        Condition: { StringEquals: { 'events:source': 'aws.ec2' } },
+        Condition: {
+          StringEquals: {
+            'events:source': ['aws.ec2', 'aws.health'],
+            'events:detail-type': expectedPatterns.map((pattern) => pattern['detail-type'][0]),
+          },
+        },
       });
     }
     const principals = policies.map((p) => JSON.stringify(p.Statement.Principal)).join();
     for (const account of OTHER_ACCOUNTS) expect(principals).toContain(account);
     expect(principals).not.toContain(ACCOUNT);
+  });
+
+  it('matches events whatever their original region and account (forwarded ones keep theirs)', () => {
+    for (const [id, rule] of ofType('AWS::Events::Rule')) {
+      expect(Object.keys(rule.Properties.EventPattern).sort(), id).toEqual(
+        expect.not.arrayContaining(['account', 'region']),
+      );
+    }
   });
 });
 
@@ -381,9 +394,21 @@ describe('schedules', () => {
 });
 
 describe('outputs', () => {
-  it('exports ApiUrl, AdminTokenSecretArn and TableName', () => {
+  it('exports what the operator, the forwarders and npm run dlq need', () => {
     const outputs = template.toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['AdminTokenSecretArn', 'ApiUrl', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AdminTokenSecretArn',
+      'AlarmTopicArn',
+      'ApiUrl',
+      'DashboardName',
+      'DeadLetterQueueUrl',
+      'Ec2EventsFunctionArn',
+      'EventBusArn',
+      'TableName',
+    ]);
+    expect(outputs.DeadLetterQueueUrl.Value).toEqual({ Ref: ofType('AWS::SQS::Queue')[0]![0] });
+    expect(outputs.Ec2EventsFunctionArn.Value).toEqual({ 'Fn::GetAtt': [fn('ec2-events').id, 'Arn'] });
+    expect(JSON.stringify(outputs.EventBusArn.Value)).toContain(':event-bus/default');
     expect(outputs.TableName.Value).toEqual({ Ref: tableId() });
     expect(outputs.AdminTokenSecretArn.Value).toEqual({ Ref: expect.stringMatching(/^AdminToken/) });
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('execute-api');

@@ -6,9 +6,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/prices-repo.js';
 import { BUCKET_MS } from '../../shared/domain/consolidation.js';
-import { parsePoolId } from '../../shared/domain/ids.js';
+import { parsePoolId, poolIdOf } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { logger } from '../../shared/observability.js';
+import { logger, traced } from '../../shared/observability.js';
+import { forEachLiveAgent } from '../../shared/savings-ledger.js';
 import { consolidatePrices, DEFAULT_LOOKBACK_MS } from './job.js';
 
 /**
@@ -38,7 +39,7 @@ export type BackfillPool = Pick<PoolItem, 'pool_id' | 'instance_type' | 'az' | '
 export interface BackfillOptions {
   start: Date;
   end: Date;
-  /** Default: every known pool (POOL items, i.e. the pools the fleet reports). */
+  /** Default: every known pool (POOL items) and every live agent's current pool, in every region. */
   pools?: BackfillPool[];
   /** Or pool ids (`<type>.<az>`): known pools keep their POOL item's region and on-demand price. */
   poolIds?: string[];
@@ -56,7 +57,7 @@ const clients = new Map<string, EC2Client>();
 const defaultClientFor = (region: string): EC2Client => {
   let client = clients.get(region);
   if (!client) {
-    client = new EC2Client({ region, maxAttempts: 5 });
+    client = traced(new EC2Client({ region, maxAttempts: 5 }));
     clients.set(region, client);
   }
   return client;
@@ -204,7 +205,26 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
   return summary;
 }
 
-/** The fleet's pools (POOL items), or the given ids (unknown ones parsed from `<type>.<az>`). */
+/**
+ * The pools every live agent runs in now (its PRIMARY's type and AZ), whatever the region: an agent
+ * whose pool no pricing report named yet (a new region, a new type) is backfilled too. Clients and
+ * their agents are read through their indexes (savings-ledger's walk), never a Scan.
+ */
+async function agentPools(): Promise<BackfillPool[]> {
+  const pools = new Map<string, BackfillPool>();
+  await forEachLiveAgent(async (agent) => {
+    if (!agent.instance_type || !agent.az) return;
+    const id = poolIdOf(agent.instance_type, agent.az);
+    const region = agent.region ?? parsePoolId(id).region;
+    pools.set(id, { pool_id: id, instance_type: agent.instance_type, az: agent.az, region, on_demand_price: null });
+  });
+  return [...pools.values()];
+}
+
+/**
+ * The fleet's pools — POOL items plus every live agent's pool — or the given ids (unknown ones
+ * parsed from `<type>.<az>`).
+ */
 async function resolvePools(ids: readonly string[] | undefined): Promise<BackfillPool[]> {
   const known = (await pricesRepo.listPools()).map((p) => ({
     pool_id: p.pool_id,
@@ -213,7 +233,10 @@ async function resolvePools(ids: readonly string[] | undefined): Promise<Backfil
     region: p.region,
     on_demand_price: p.on_demand_price ?? null,
   }));
-  if (!ids) return known;
+  if (!ids) {
+    const knownIds = new Set(known.map((p) => p.pool_id));
+    return [...known, ...(await agentPools()).filter((p) => !knownIds.has(p.pool_id))];
+  }
   const byId = new Map(known.map((p) => [p.pool_id, p]));
   return [...new Set(ids)].map((id) => {
     const pool = byId.get(id);

@@ -4,9 +4,10 @@ import { clientsRepo } from '../db/clients-repo.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../domain/errors.js';
 import { digestsEqual, hashToken } from '../domain/tokens.js';
 import type { Caller } from '../domain/types.js';
+import { traced } from '../observability.js';
 import type { RouteDef } from './route.js';
 
-export const secretsClient = new SecretsManagerClient({});
+export const secretsClient = traced(new SecretsManagerClient({}));
 
 let adminHash: Promise<string> | undefined;
 

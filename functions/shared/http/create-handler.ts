@@ -234,7 +234,8 @@ export function createGroupHandler<T extends Record<string, RouteDef>>(routes: T
       return result;
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
-        logger.info('request refused', { status: err.status, code: err.code, message: err.message });
+        // `message` is the log line's own key in Powertools (a key of that name is dropped with a warning).
+        logger.info('request refused', { status: err.status, code: err.code, reason: err.message });
         metrics.addMetric('ClientError', MetricUnit.Count, 1);
       } else {
         logger.error('request failed', { error: err as Error });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import * as resource from './resource-schemas.js';
 import type { AnyObjectSchema, RouteDef } from './route.js';
 import { errorSchema } from './schemas.js';
 
@@ -14,7 +15,8 @@ type Io = 'input' | 'output';
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  servers: { url: string; description: string; variables?: Record<string, { default: string; description: string }> }[];
   tags: { name: string; description: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
   components: {
@@ -74,6 +76,57 @@ const TEXT_CONTENT: Record<string, string> = {
   sse: 'text/event-stream',
 };
 
+/**
+ * Named component schemas: the entities several groups return and their enums, so a client generated
+ * from the document has types to import (Agent, Command, Instance…). A local registry: the schemas
+ * themselves stay untouched for the handlers.
+ */
+const NAMED_SCHEMAS: [z.core.$ZodType, string][] = [
+  [resource.agentSchema, 'Agent'],
+  [resource.agentConfigSchema, 'AgentConfig'],
+  [resource.instanceSchema, 'Instance'],
+  [resource.replicaSchema, 'Replica'],
+  [resource.replicaPoolSchema, 'ReplicaPool'],
+  [resource.commandSchema, 'Command'],
+  [resource.pendingCommandSchema, 'PendingCommand'],
+  [resource.switchSchema, 'Switch'],
+  [resource.poolPriceSchema, 'PoolPrice'],
+  [resource.notificationSchema, 'Notification'],
+  [resource.emergencyEventSchema, 'EmergencyEvent'],
+  [resource.pricingAlertSchema, 'PricingAlert'],
+  [resource.agentStatus, 'AgentStatus'],
+  [resource.noticeStatus, 'NoticeStatus'],
+  [resource.instanceRole, 'InstanceRole'],
+  [resource.legacyInstanceStatus, 'LegacyInstanceStatus'],
+  [resource.replicaStatus, 'ReplicaStatus'],
+  [resource.replicaType, 'ReplicaType'],
+  [resource.commandType, 'CommandType'],
+  [resource.commandStatus, 'CommandStatus'],
+  [resource.triggerType, 'TriggerType'],
+  [resource.severity, 'Severity'],
+  [resource.signalType, 'SignalType'],
+  [resource.emergencyOutcome, 'EmergencyOutcome'],
+  [resource.alertType, 'AlertType'],
+  [resource.notificationChannel, 'NotificationChannel'],
+  [errorSchema, 'Error'],
+];
+const registry = z.registry<{ id: string }>();
+for (const [schema, id] of NAMED_SCHEMAS) registry.add(schema, { id });
+const NAMED = new Set(NAMED_SCHEMAS.map(([, id]) => id));
+
+/** Where the API is served: a deployed stack (its ApiUrl output) or the local runtime. */
+const SERVERS: OpenApiDocument['servers'] = [
+  {
+    url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+    description: 'A deployed stack: the ApiUrl output of `npm run deploy`',
+    variables: {
+      apiId: { default: 'abcdef1234', description: 'the HTTP API id (first label of ApiUrl)' },
+      region: { default: 'us-east-1', description: 'the region the stack is deployed in' },
+    },
+  },
+  { url: 'http://127.0.0.1:3000', description: 'The local runtime (`npm start`)' },
+];
+
 /** Rewrites `#/$defs/x` references to the hoisted component names. */
 function rewriteRefs(value: unknown, names: Map<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, names));
@@ -92,21 +145,50 @@ class SchemaConverter {
   convert(schema: z.core.$ZodType, io: Io): JsonSchema {
     // A JSON round trip drops the non-enumerable helpers zod attaches to its output.
     const json = JSON.parse(
-      JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' })),
+      JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any', metadata: registry })),
     ) as JsonSchema;
     const { $schema: _dialect, $defs, ...rest } = json;
     if (!$defs || typeof $defs !== 'object') return rest;
-    // Schemas registered with an id come out as local $defs; the document needs them as components.
+    // Named schemas come out as local $defs; the document needs them as components: `Agent` as a
+    // response, `AgentInput` as a request part (merged into `Agent` at the end when identical).
+    // Any other id (a schema registered elsewhere) gets a numbered name.
     const names = new Map<string, string>();
     for (const name of Object.keys($defs)) {
       this.counter += 1;
-      names.set(`#/$defs/${name}`, `#/components/schemas/${name.replace(/[^\w.-]/g, '_')}_${this.counter}`);
+      const component = NAMED.has(name)
+        ? (io === 'output' ? name : `${name}Input`)
+        : `${name.replace(/[^\w.-]/g, '_')}_${this.counter}`;
+      names.set(`#/$defs/${name}`, `#/components/schemas/${component}`);
     }
     for (const [name, def] of Object.entries($defs as Record<string, unknown>)) {
       const target = names.get(`#/$defs/${name}`)?.split('/').pop();
       if (target) this.components[target] = rewriteRefs(def, names) as JsonSchema;
     }
     return rewriteRefs(rest, names) as JsonSchema;
+  }
+
+  /** `XInput` components identical to `X` (after the same merge inside them) become `X`: the map of refs to rewrite. */
+  mergeInputs(): Map<string, string> {
+    const merged = new Map<string, string>();
+    for (const name of Object.keys(this.components)) {
+      const base = name.endsWith('Input') ? name.slice(0, -'Input'.length) : undefined;
+      if (!base || !NAMED.has(base)) continue;
+      if (!this.components[base]) {
+        merged.set(`#/components/schemas/${name}`, `#/components/schemas/${base}`);
+        continue;
+      }
+      merged.set(`#/components/schemas/${name}`, `#/components/schemas/${base}`);
+      const same = JSON.stringify(rewriteRefs(this.components[name], merged)) === JSON.stringify(this.components[base]);
+      if (!same) merged.delete(`#/components/schemas/${name}`);
+    }
+    for (const from of merged.keys()) {
+      const name = from.split('/').pop() as string;
+      const base = name.slice(0, -'Input'.length);
+      this.components[base] ??= this.components[name] as JsonSchema;
+      delete this.components[name];
+    }
+    for (const [name, def] of Object.entries(this.components)) this.components[name] = rewriteRefs(def, merged) as JsonSchema;
+    return merged;
   }
 }
 
@@ -217,16 +299,17 @@ export function buildOpenApiDocument(
     item[route.method.toLowerCase()] = operation(converter, route);
     paths[route.path] = item;
   }
-  const errorJson = converter.convert(errorSchema, 'output');
+  const errorRef = converter.convert(errorSchema, 'output');
   const responses: Record<string, JsonSchema> = {};
   for (const [code, description] of Object.entries(ERRORS)) {
     const schema =
       code === '429'
-        ? { anyOf: [{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/GatewayError' }] }
-        : { $ref: '#/components/schemas/Error' };
+        ? { anyOf: [errorRef, { $ref: '#/components/schemas/GatewayError' }] }
+        : errorRef;
     responses[`Error${code}`] = { description, content: { 'application/json': { schema } } };
   }
   const groups = [...new Set(routes.map((r) => r.group))];
+  const merged = converter.mergeInputs();
   return {
     openapi: '3.1.0',
     info: {
@@ -234,13 +317,14 @@ export function buildOpenApiDocument(
       version: options.version ?? '1.0.0',
       description:
         'Serverless control plane for EC2 spot fleets. Operations marked x-agent-wire-contract are frozen by the deployed v4.0.0 agent.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
+    servers: SERVERS,
     tags: groups.map((name) => ({ name, description: GROUP_DESCRIPTIONS[name] ?? name })),
-    paths,
+    paths: rewriteRefs(paths, merged) as typeof paths,
     components: {
       schemas: {
         ...converter.components,
-        Error: errorJson,
         GatewayError: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
       },
       responses,
