@@ -5,6 +5,35 @@ import js from '@eslint/js';
 import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const noFocusedTests = ['describe', 'it', 'test'].flatMap((object) =>
+  ['only', 'skip'].map((property) => ({ object, property, message: 'no focused or skipped tests' })),
+);
+
+const ONLY_DB = 'only functions/shared/db/ talks to DynamoDB: use a repository (and its named transaction parts)';
+/** The DynamoDB SDK and the table's internals (client, expression helpers, key strings). */
+const TABLE_INTERNALS = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/util-dynamodb',
+  '**/shared/db/client.js',
+  '**/shared/db/conditions.js',
+  '**/shared/db/keys.js',
+  '**/shared/db/table-schema.js',
+  '**/shared/db/create-table.js',
+  './client.js',
+  './conditions.js',
+  './keys.js',
+];
+/** Request fields and expression functions of DynamoDB, as property names or inside strings. */
+const EXPRESSION_WORDS = '(Key)?Condition|Update|Filter|Projection';
+const EXPRESSION_FUNCTIONS = '\\b(attribute_(not_)?exists|attribute_type|begins_with|if_not_exists|list_append)\\s*\\(';
+const DYNAMODB_EXPRESSIONS = [
+  `Property[key.name=/^(${EXPRESSION_WORDS})Expression$|^ExpressionAttribute(Names|Values)$|^TableName$/]`,
+  `Property[key.value=/^(${EXPRESSION_WORDS})Expression$|^ExpressionAttribute(Names|Values)$|^TableName$/]`,
+  `Literal[value=/${EXPRESSION_FUNCTIONS}/]`,
+  `TemplateElement[value.raw=/${EXPRESSION_FUNCTIONS}/]`,
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'cdk.out.*/', 'coverage/', '.tmp/', '.local-data/'] },
   js.configs.recommended,
@@ -24,12 +53,18 @@ export default tseslint.config(
       '@stylistic/quote-props': ['error', 'consistent-as-needed'],
       '@stylistic/quotes': ['error', 'single', { avoidEscape: true }],
       // Focused or skipped tests must never land (STYLE.md habit 11).
-      'no-restricted-properties': [
-        'error',
-        ...['describe', 'it', 'test'].flatMap((object) =>
-          ['only', 'skip'].map((property) => ({ object, property, message: 'no focused or skipped tests' })),
-        ),
-      ],
+      'no-restricted-properties': ['error', ...noFocusedTests],
+    },
+  },
+  // Only functions/shared/db/ builds DynamoDB requests (README "Architecture"): everything else
+  // uses the repositories and their named transaction parts.
+  {
+    files: ['functions/**/*.ts'],
+    ignores: ['functions/shared/db/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: TABLE_INTERNALS, message: ONLY_DB }] }],
+      'no-restricted-properties': ['error', ...noFocusedTests, { object: 'config', property: 'tableName', message: ONLY_DB }],
+      'no-restricted-syntax': ['error', ...DYNAMODB_EXPRESSIONS.map((selector) => ({ selector, message: ONLY_DB }))],
     },
   },
 );

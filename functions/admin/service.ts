@@ -4,15 +4,14 @@ import { agentView } from '../agents/views.js';
 import { instanceView } from '../instances/views.js';
 import { JOBS } from '../jobs/job-table.js';
 import { config } from '../shared/config.js';
-import { activeRoles, adminRepo, andFilters, type Filter, notDeleted, statusFilter } from '../shared/db/admin-repo.js';
+import { adminRepo } from '../shared/db/admin-repo.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import { type Item, stripKeys } from '../shared/db/conditions.js';
+import { clientsRepo } from '../shared/db/clients-repo.js';
 import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { jobsRepo } from '../shared/db/jobs-repo.js';
-import { keys } from '../shared/db/keys.js';
 import { savingsRepo } from '../shared/db/savings-repo.js';
-import { batchGet, type SearchKind, searchRepo } from '../shared/db/search-repo.js';
+import { type SearchKind, searchRepo } from '../shared/db/search-repo.js';
 import { statsRepo } from '../shared/db/stats-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { uploadsRepo } from '../shared/db/uploads-repo.js';
@@ -31,12 +30,7 @@ const ADMIN = { kind: 'admin' } as const;
 const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** `client_name` of each client id (one BatchGet for a page). */
-async function clientNames(ids: string[]): Promise<Map<string, string | null>> {
-  const found = await batchGet([...new Set(ids)].map((id) => keys.client(id)), ['id', 'name']);
-  const names = new Map<string, string | null>();
-  for (const item of found.values()) names.set(String(item.id), typeof item.name === 'string' ? item.name : null);
-  return names;
-}
+const clientNames = (ids: string[]) => clientsRepo.names(ids);
 
 // ---- GET /api/admin/stats ----
 
@@ -78,12 +72,12 @@ export async function getStats() {
 // ---- GET /api/admin/clients ----
 
 export async function listClients(query: { status?: Client['status']; limit: number; nextToken?: string }) {
-  const filter = query.status ? statusFilter([query.status]) : notDeleted;
+  const filter = query.status ? { statuses: [query.status] } : { notDeleted: true };
   const page = await adminRepo.clientsPage(query.limit, query.nextToken, filter);
   const clients = await mapLimit(page.items, 8, async (c) => {
     const [online, active] = await Promise.all([
-      adminRepo.countClientAgents(c.id, statusFilter(['online', 'switching'])),
-      adminRepo.countClientInstances(c.id, activeRoles),
+      adminRepo.countClientAgents(c.id, { statuses: ['online', 'switching'] }),
+      adminRepo.countClientInstances(c.id, { roles: ['PRIMARY', 'REPLICA'] }),
     ]);
     const raw = c as Client & { agents_live?: number };
     return {
@@ -146,7 +140,7 @@ export async function clientGrowth(days: number, now: Date) {
 
 // ---- GET /api/admin/activity ----
 
-const activityView = (n: Item) => ({
+const activityView = (n: Record<string, unknown>) => ({
   id: String(n.id),
   type: String(n.type),
   severity: n.severity as string,
@@ -158,12 +152,12 @@ const activityView = (n: Item) => ({
 
 /** Recent system events (every notification, newest first; GSI3 `ACTIVITY`, or one client's GSI1). */
 export async function listActivity(query: { type?: string; client_id?: string; limit: number; nextToken?: string }) {
-  const filter: Filter | undefined = query.type
-    ? { expression: '#f_type = :f_type', names: { '#f_type': 'type' }, values: { ':f_type': query.type } }
-    : undefined;
-  const page = query.client_id
-    ? await adminRepo.clientNotificationsPage(query.client_id, query.limit, query.nextToken, filter)
-    : await adminRepo.activityPage(query.limit, query.nextToken, filter);
+  const page = await adminRepo.notificationsPage(
+    query.client_id ? { clientId: query.client_id } : 'all',
+    query.limit,
+    query.nextToken,
+    query.type ? { type: query.type } : undefined,
+  );
   return { events: page.items.map(activityView), nextToken: page.nextToken };
 }
 
@@ -218,7 +212,7 @@ export async function systemHealth(now: Date) {
   const [pointer, online, offline, jobs, ec2At, depth] = await Promise.all([
     safely('engine pointer', () => uploadsRepo.pointer(false), undefined),
     safely('online agents', () => adminRepo.countOnlineAgents(), 0),
-    safely('offline agents', () => adminRepo.countAgents(statusFilter(['offline', 'error'])), 0),
+    safely('offline agents', () => adminRepo.countAgents({ statuses: ['offline', 'error'] }), 0),
     Promise.all(
       JOBS.map(async (job) => {
         const lease = await safely(`lease ${job.name}`, () => jobsRepo.getLease(job.name), undefined);
@@ -291,19 +285,11 @@ export async function listInstances(query: {
   nextToken?: string;
 }) {
   const roles = ROLES_OF_STATUS[query.status ?? 'all'] ?? [];
-  const filter = andFilters([
-    query.mode ? { expression: '#f_mode = :f_mode', names: { '#f_mode': 'mode' }, values: { ':f_mode': query.mode } } : undefined,
-    query.region ? { expression: '#f_region = :f_region', names: { '#f_region': 'region' }, values: { ':f_region': query.region } } : undefined,
-  ]);
+  const filter = { ...(query.mode ? { mode: query.mode } : {}), ...(query.region ? { region: query.region } : {}) };
   let items: Instance[] = [];
   let nextToken: string | null;
   if (query.client_id) {
-    const roleFilter: Filter = {
-      expression: `#f_role IN (${roles.map((_, i) => `:f_role${i}`).join(', ')})`,
-      names: { '#f_role': 'role' },
-      values: Object.fromEntries(roles.map((r, i) => [`:f_role${i}`, r])),
-    };
-    const page = await adminRepo.clientInstancesPage(query.client_id, query.limit, query.nextToken, andFilters([roleFilter, filter]));
+    const page = await adminRepo.instancesPage({ clientId: query.client_id }, query.limit, query.nextToken, { ...filter, roles });
     items = page.items;
     nextToken = page.nextToken;
   } else {
@@ -311,7 +297,7 @@ export async function listInstances(query: {
     let position = decodeRoleToken(query.nextToken);
     while (position.r < roles.length && items.length < query.limit) {
       const role = roles[position.r] as InstanceRole;
-      const page = await adminRepo.instancesPage(role, query.limit - items.length, position.t ?? undefined, filter);
+      const page = await adminRepo.instancesPage({ role }, query.limit - items.length, position.t ?? undefined, filter);
       items.push(...page.items.filter((i) => i.role === role));
       position = page.nextToken ? { r: position.r, t: page.nextToken } : { r: position.r + 1, t: null };
     }
@@ -327,7 +313,7 @@ export async function listInstances(query: {
 // ---- GET /api/admin/agents ----
 
 export async function listAgents(query: { status?: AgentStatus; client_id?: string; limit: number; nextToken?: string }) {
-  const filter = query.status ? statusFilter([query.status]) : notDeleted;
+  const filter = query.status ? { statuses: [query.status] } : { notDeleted: true };
   const page = await adminRepo.agentsPage(query.limit, query.nextToken, filter, query.client_id);
   const names = await clientNames(page.items.map((a) => a.client_id));
   return {
@@ -339,7 +325,6 @@ export async function listAgents(query: { status?: AgentStatus; client_id?: stri
 // ---- GET /api/admin/search ----
 
 export const SEARCH_LIMIT = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const clientSearchView = (c: Client) => ({
   id: c.id,
@@ -350,46 +335,9 @@ const clientSearchView = (c: Client) => ({
   created_at: c.created_at,
 });
 
-const startsWith = (value: unknown, prefix: string): boolean =>
-  typeof value === 'string' && value.toLowerCase().startsWith(prefix);
-
-/** Does the entity still carry a name that the prefix matches (entries of renamed names stay behind)? */
-function stillMatches(kind: SearchKind, entity: Item, prefix: string): boolean {
-  return startsWith(kind === 'client' ? entity.name : entity.hostname, prefix);
-}
-
-const entityKey = (kind: SearchKind, id: string) =>
-  kind === 'client' ? keys.client(id) : kind === 'agent' ? keys.agent(id) : keys.instance(id);
-
 /** Exact id first, then prefix matches from the search index, verified against the entity itself. */
-async function searchKind(kind: SearchKind, q: string): Promise<Item[]> {
-  const prefix = q.toLowerCase();
-  const found = new Map<string, Item>();
-  const exactIds = kind === 'instance' ? [...new Set([q, prefix])] : UUID.test(q) ? [prefix] : [];
-  if (exactIds.length > 0) {
-    const exact = await batchGet(exactIds.map((id) => entityKey(kind, id)));
-    for (const item of exact.values()) found.set(String(item.id), item);
-  }
-  let token: string | undefined;
-  for (let round = 0; round < 3 && found.size < SEARCH_LIMIT; round++) {
-    const page = await searchRepo.prefix(kind, prefix, 2 * SEARCH_LIMIT, token);
-    const hits = page.items.filter((h) => !found.has(String(h.ref_id)));
-    const entities = await batchGet(hits.map((h) => entityKey(kind, String(h.ref_id))));
-    const dangling: Array<{ PK: string; SK: string }> = [];
-    for (const hit of hits) {
-      const key = entityKey(kind, String(hit.ref_id));
-      const entity = entities.get(`${key.PK}|${key.SK}`);
-      if (!entity) dangling.push({ PK: String(hit.PK), SK: String(hit.SK) });
-      else if (stillMatches(kind, entity, prefix) && found.size < SEARCH_LIMIT) found.set(String(hit.ref_id), entity);
-    }
-    if (dangling.length > 0) {
-      await searchRepo.removeDangling(dangling).catch((err: unknown) => logger.warn('search cleanup failed', { error: err as Error }));
-    }
-    if (!page.nextToken) break;
-    token = page.nextToken;
-  }
-  return [...found.values()].slice(0, SEARCH_LIMIT);
-}
+const searchKind = (kind: SearchKind, q: string) =>
+  searchRepo.find(kind, q, SEARCH_LIMIT, (err) => logger.warn('search cleanup failed', { error: err as Error }));
 
 export async function search(q: string, types: Array<'clients' | 'instances' | 'agents'> | undefined) {
   const wanted = new Set(types ?? ['clients', 'instances', 'agents']);
@@ -402,12 +350,9 @@ export async function search(q: string, types: Array<'clients' | 'instances' | '
   return {
     query: q,
     results: {
-      clients: clients.map((c) => clientSearchView(stripKeys(c) as unknown as Client)),
-      agents: agents.map((a) => ({ ...agentView(stripKeys(a) as unknown as Agent), client_name: names.get(String(a.client_id)) ?? null })),
-      instances: instances.map((i) => ({
-        ...instanceView(stripKeys(i) as unknown as Instance),
-        client_name: names.get(String(i.client_id)) ?? null,
-      })),
+      clients: clients.map((c) => clientSearchView(c as unknown as Client)),
+      agents: agents.map((a) => ({ ...agentView(a as unknown as Agent), client_name: names.get(String(a.client_id)) ?? null })),
+      instances: instances.map((i) => ({ ...instanceView(i as unknown as Instance), client_name: names.get(String(i.client_id)) ?? null })),
     },
   };
 }
@@ -565,7 +510,7 @@ export async function operationalMetrics(window: '1h' | '24h' | '7d', now: Date)
   ]);
   const expected = agents.filter((a) => a.status !== 'deleted' && a.status !== 'disabled' && a.enabled !== false);
   const late = expected.filter((a) => heartbeatBucket(a.last_heartbeat_at, now) !== 'healthy').length;
-  const runSum = (runs: Item[], field: string) =>
+  const runSum = (runs: Record<string, unknown>[], field: string) =>
     runs.reduce((acc, r) => acc + Number((r.summary as Record<string, unknown> | undefined)?.[field] ?? 0), 0);
   const downtime = downtimeSummary(buckets);
   const failovers = incidents.items.filter(

@@ -1,11 +1,9 @@
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
-import { cancelCommandTx, commandsRepo } from '../shared/db/commands-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
+import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo, terminateReplicaTx } from '../shared/db/replicas-repo.js';
+import { ACTIVE_REPLICA_STATUSES, replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
 import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
 import { newId, poolIdOf, replicaPlaceholderId } from '../shared/domain/ids.js';
 import { newInstance } from '../shared/domain/instances.js';
@@ -296,44 +294,18 @@ async function withVersionRetry<T>(expected: number | undefined, attempt: (expec
   }
 }
 
-function agentUpdateTx(agent: Agent, expectedVersion: number, set: Record<string, unknown>, remove: string[] = []): TxItem {
-  const names: Record<string, string> = { '#v': 'version', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':expected': expectedVersion, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one'];
-  Object.entries(set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
-  });
-  const removes = remove.map((k, i) => {
-    names[`#r${i}`] = k;
-    return `#r${i}`;
-  });
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ConditionExpression: '#v = :expected AND #status <> :deleted',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
-}
-
-/** Runs a transaction whose first item is the version-checked agent update. */
-async function transactAgentChange(agent: Agent, expectedVersion: number, items: TxItem[]): Promise<void> {
+/** Runs a transaction whose `agent` part is the version-checked agent update. */
+async function transactAgentChange(agent: Agent, parts: TxPart[]): Promise<void> {
   try {
-    await transact(items);
+    await transact(parts);
   } catch (err) {
-    const reasons = cancellationReasons(err);
-    if (!reasons) throw err;
-    if (reasons[0] === 'ConditionalCheckFailed') {
+    if (!(err instanceof TransactionConflict)) throw err;
+    if (err.failedOn('agent')) {
       const current = await agentsRepo.get(agent.id);
       if (!current || current.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
       throw new VersionConflictError(current.version, { cause: err });
     }
-    // A side-effect item lost its condition (a replica or command moved on concurrently).
+    // A side-effect part lost its condition (a replica or command moved on concurrently).
     throw new ConflictError('VERSION_CONFLICT', 'a replica or command changed concurrently; retry', [], { cause: err });
   }
 }
@@ -354,9 +326,9 @@ export async function toggleEnabled(
     const recent = agent.last_heartbeat_at && now.getTime() - Date.parse(agent.last_heartbeat_at) <= 120_000;
     const status: AgentStatus = input.enabled ? (recent ? 'online' : 'offline') : 'disabled';
     const cancels = input.enabled ? [] : await pendingCommandsToCancel(agent.id, () => true);
-    await transactAgentChange(agent, agent.version, [
-      agentUpdateTx(agent, agent.version, { config, enabled: input.enabled, status }),
-      ...cancels.map((c) => cancelCommandTx(c, at, 'agent disabled')),
+    await transactAgentChange(agent, [
+      agentsRepo.updateTx(agent.id, { set: { config, enabled: input.enabled, status }, guard: { version: agent.version } }),
+      ...cancels.map((c) => commandsRepo.cancelTx(c, at, 'agent disabled')),
     ]);
     return {
       agent_id: agent.id,
@@ -425,11 +397,11 @@ export async function updateConfig(caller: Caller, agentId: string, changes: Con
     if (changed) next.config_version = before.config_version + 1;
     const activeAfter = replicas.length - terminate.length + (requestedReplica ? 1 : 0);
     next.replica_count = activeAfter;
-    await transactAgentChange(agent, agent.version, [
-      agentUpdateTx(agent, agent.version, { config: next, enabled: next.enabled }),
-      ...terminate.map((r) => terminateReplicaTx(r, at)),
-      ...(requestedReplica ? [putReplicaTx(requestedReplica)] : []),
-      ...cancels.map((c) => cancelCommandTx(c, at, 'auto-switch disabled')),
+    await transactAgentChange(agent, [
+      agentsRepo.updateTx(agent.id, { set: { config: next, enabled: next.enabled }, guard: { version: agent.version } }),
+      ...terminate.map((r) => replicasRepo.terminateTx(r, at)),
+      ...(requestedReplica ? [replicasRepo.createTx(requestedReplica)] : []),
+      ...cancels.map((c) => commandsRepo.cancelTx(c, at, 'auto-switch disabled')),
     ]);
     return {
       agent_id: agent.id,
@@ -491,9 +463,9 @@ export async function deleteAgentCascade(agent: Agent, now: Date, options: { ttl
   const at = now.toISOString();
   const replicas = activeReplicas(await replicasRepo.listByAgent(agent.id));
   const commands = await pendingCommandsToCancel(agent.id, () => true);
-  const extra: TxItem[] = [
-    ...replicas.map((r) => terminateReplicaTx(r, at)),
-    ...commands.map((c) => cancelCommandTx(c, at, 'agent deleted')),
+  const extra: TxPart[] = [
+    ...replicas.map((r) => replicasRepo.terminateTx(r, at)),
+    ...commands.map((c) => commandsRepo.cancelTx(c, at, 'agent deleted')),
   ];
   await agentsRepo.markDeleted(agent, at, extra, options.ttl);
   return { replicas_terminated: replicas.length, commands_cancelled: commands.length };

@@ -10,23 +10,15 @@
  */
 import { placeholderReplica } from '../agents/service.js';
 import { switchLimitReached } from '../commands/switching.js';
-import { agentsRepo } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancelCommandTx, commandsRepo, putCommandTx } from '../shared/db/commands-repo.js';
-import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
+import { type AgentGuard, agentsRepo } from '../shared/db/agents-repo.js';
+import { commandsRepo } from '../shared/db/commands-repo.js';
 import { incidentsRepo, type ResolveFields } from '../shared/db/incidents-repo.js';
-import { instancesRepo, roleChange } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
 import { type OldPrimaryOutcome, PromotionConflict, promoteReplicaTx } from '../shared/db/promotion-repo.js';
-import {
-  ACTIVE_REPLICA_STATUSES,
-  isPlaceholderId,
-  putReplicaTx,
-  replicasRepo,
-  saveReplicaTx,
-} from '../shared/db/replicas-repo.js';
+import { ACTIVE_REPLICA_STATUSES, isPlaceholderId, replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
 import { addSeconds, FINAL_COMMAND_STATUSES, PRIORITY, pendingLifetimeSeconds } from '../shared/domain/commands.js';
-import { newId, ttlAfterDays } from '../shared/domain/ids.js';
+import { newId } from '../shared/domain/ids.js';
 import {
   effectiveRebalancePolicy,
   FINAL_OUTCOMES,
@@ -227,82 +219,9 @@ export async function handleIncident(incident: Incident, now: Date, preloaded: P
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-/** `#sN = :sN` clauses for `set`, registering their names and values. */
-function setClauses(set: Record<string, unknown>, names: Record<string, string>, values: Record<string, unknown>): string[] {
-  return Object.entries(set).map(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    return `#s${i} = :s${i}`;
-  });
-}
-
-/** The agent's notice fields, conditioned on the instance still being its PRIMARY (and the in-flight slot as read). */
-function agentTx(
-  agent: Agent,
-  set: Record<string, unknown>,
-  condition: { primary?: string | null; inflight?: string | null | 'any'; version?: number; slot?: string | null },
-  remove: string[] = [],
-): TxItem {
-  const names: Record<string, string> = { '#v': 'version', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one', ...setClauses(set, names, values)];
-  const conditions = ['#status <> :deleted'];
-  if (condition.primary === null || condition.inflight === null || condition.slot === null) values[':null'] = null;
-  if (condition.slot !== undefined) {
-    // The agent's open-switch slot (functions/commands/switching.ts): taking it serializes us with
-    // every switch route, and a later switch of lower priority gets 409 COMMAND_IN_FLIGHT.
-    if (condition.slot === null) conditions.push('(attribute_not_exists(open_switch_id) OR open_switch_id = :null)');
-    else {
-      conditions.push('open_switch_id = :slot');
-      values[':slot'] = condition.slot;
-    }
-  }
-  if (condition.primary !== undefined) {
-    names['#p'] = 'primary_instance_id';
-    if (condition.primary === null) conditions.push('(attribute_not_exists(#p) OR #p = :null)');
-    else {
-      conditions.push('#p = :primary');
-      values[':primary'] = condition.primary;
-    }
-  }
-  if (condition.version !== undefined) {
-    // Every agent write of these flows is version-checked: two handlers (an emergency and a
-    // rebalance, say) that read the same agent cannot both commit decisions based on that read.
-    conditions.push('#v = :expected');
-    values[':expected'] = condition.version;
-  }
-  if (condition.inflight !== undefined && condition.inflight !== 'any') {
-    if (condition.inflight === null) conditions.push('(attribute_not_exists(inflight_command_id) OR inflight_command_id = :null)');
-    else {
-      conditions.push('inflight_command_id = :inflight');
-      values[':inflight'] = condition.inflight;
-    }
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: `SET ${sets.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-      ConditionExpression: conditions.join(' AND '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
-}
-
-/** Version check + bump of the agent: the slot guard that keeps manual mode at exactly one replica. */
-export function agentVersionTx(agent: Agent): TxItem {
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: 'SET #v = #v + :one',
-      ConditionExpression: '#v = :expected AND #status <> :deleted',
-      ExpressionAttributeNames: { '#v': 'version', '#status': 'status' },
-      ExpressionAttributeValues: { ':one': 1, ':expected': agent.version, ':deleted': 'deleted' },
-    },
-  };
-}
+/** The agent's notice fields, conditioned on what was read (its PRIMARY, version, in-flight and open-switch slots). */
+const agentTx = (agent: Agent, set: Record<string, unknown>, guard: AgentGuard, leaveHeartbeatIndex = false): TxPart =>
+  agentsRepo.updateTx(agent.id, { set, guard, leaveHeartbeatIndex });
 
 /**
  * Commits a first handling: the effects and the incident's resolution in one transaction,
@@ -312,7 +231,7 @@ export function agentVersionTx(agent: Agent): TxItem {
 async function commitHandling(
   incident: Incident,
   fields: ResolveFields,
-  effects: TxItem[],
+  effects: TxPart[],
   now: Date,
   options: { close: boolean },
 ): Promise<Incident> {
@@ -325,11 +244,10 @@ async function commitHandling(
       ...(options.close ? [incidentsRepo.closeTx(incident.id)] : []),
     ]);
   } catch (err) {
-    const reasons = cancellationReasons(err);
-    if (!reasons) throw err;
+    if (!(err instanceof TransactionConflict)) throw err;
     const fresh = await incidentsRepo.get(incident.id);
     if (fresh?.handled_at) return fresh; // someone else handled it: their effects stand
-    throw new Retry(`handling of ${incident.id} lost a race (${reasons.join(',')})`);
+    throw new Retry(`handling of ${incident.id} lost a race (${err.message})`);
   }
   return { ...incident, ...(resolution as Partial<Incident>), version: incident.version + 1 };
 }
@@ -469,7 +387,7 @@ async function promoteForIncident(
     extra: [
       incidentsRepo.resolveTx(incident.id, fields, { firstHandling: !incident.handled_at }),
       incidentsRepo.closeTx(incident.id),
-      ...cancels.map((c) => cancelCommandTx(c, at, 'superseded: the emergency promoted a replica')),
+      ...cancels.map((c) => commandsRepo.cancelTx(c, at, 'superseded: the emergency promoted a replica')),
     ],
   });
   metrics.addMetric('ReplicaPromoted', MetricUnit.Count, 1);
@@ -553,8 +471,8 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads, fe
           },
           [
             agentTx(agent, noticeSet, { primary: incident.instance_id, inflight: inflightSwitch.id, version: agent.version }),
-            ...toCancel.map((c) => cancelCommandTx(c, at, 'an emergency took over')),
-            ...(waitingFor ? [linkReplicaTx(waitingFor, incident.id)] : []),
+            ...toCancel.map((c) => commandsRepo.cancelTx(c, at, 'an emergency took over')),
+            ...(waitingFor ? [replicasRepo.linkIncidentTx(waitingFor, incident.id)] : []),
           ],
           now,
           { close: !waitingFor },
@@ -585,7 +503,7 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads, fe
           message: `no replica to promote: emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
         },
         [
-          putCommandTx(command),
+          commandsRepo.createTx(command),
           // The in-flight slot is empty as read: a delivery racing us makes this fail, and we re-read.
           agentTx(
             agent,
@@ -594,11 +512,11 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads, fe
               primary: incident.instance_id,
               inflight: agent.inflight_command_id ?? null,
               version: agent.version,
-              slot: agent.open_switch_id ?? null,
+              openSwitch: agent.open_switch_id ?? null,
             },
           ),
-          ...toCancel.map((c) => cancelCommandTx(c, at, 'an emergency took over')),
-          ...(waitingFor ? [linkReplicaTx(waitingFor, incident.id)] : []),
+          ...toCancel.map((c) => commandsRepo.cancelTx(c, at, 'an emergency took over')),
+          ...(waitingFor ? [replicasRepo.linkIncidentTx(waitingFor, incident.id)] : []),
         ],
         now,
         { close: !waitingFor },
@@ -649,8 +567,8 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads, fe
         },
         [
           agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version }),
-          ...toCancel.map((c) => cancelCommandTx(c, at, 'an emergency took over')),
-          linkReplicaTx(waitingFor, incident.id),
+          ...toCancel.map((c) => commandsRepo.cancelTx(c, at, 'an emergency took over')),
+          replicasRepo.linkIncidentTx(waitingFor, incident.id),
         ],
         now,
         { close: false },
@@ -671,19 +589,6 @@ async function handleTermination(incident: Incident, now: Date, reads: Reads, fe
     await noticeNotification(result, 'critical', `Spot interruption on ${incident.instance_id} and nothing can be done: ${why}`, now);
     return result;
   });
-}
-
-/** Links a replica to the incident that waits for it (its `ready` then triggers the promotion). */
-function linkReplicaTx(replica: Replica, incidentId: string): TxItem {
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.replica(replica.agent_id, replica.id),
-      UpdateExpression: 'SET emergency_event_id = :iid',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':iid': incidentId },
-    },
-  };
 }
 
 /** A termination signal for an instance that is not the PRIMARY (API.md §5 table). */
@@ -726,7 +631,7 @@ export async function lostReplicaEffects(
   replica: Replica,
   now: Date,
   options: { status?: 'terminated' | 'failed'; confirmed: boolean; replace?: boolean; terminatedAt?: string },
-): Promise<TxItem[]> {
+): Promise<TxPart[]> {
   return (await lostReplicaPlan(agent, replica, now, options)).items;
 }
 
@@ -735,12 +640,12 @@ export async function lostReplicaPlan(
   replica: Replica,
   now: Date,
   options: { status?: 'terminated' | 'failed'; confirmed: boolean; replace?: boolean; terminatedAt?: string },
-): Promise<{ items: TxItem[]; replacement?: Replica }> {
+): Promise<{ items: TxPart[]; replacement?: Replica }> {
   const at = now.toISOString();
   const status = options.status ?? 'terminated';
   const wasActive = active(replica);
-  const items: TxItem[] = [
-    saveReplicaTx(
+  const items: TxPart[] = [
+    replicasRepo.saveTx(
       {
         ...replica,
         status,
@@ -763,10 +668,10 @@ export async function lostReplicaPlan(
       const next = bestPromotable(others) ?? others[0] ?? replacement;
       items.push(incidentsRepo.resolveTx(waiting.id, { awaiting_replica_id: next?.id ?? null }, { firstHandling: false }));
       if (next && next === replacement) replacement.emergency_event_id = waiting.id;
-      else if (next) items.push(linkReplicaTx(next, waiting.id));
+      else if (next) items.push(replicasRepo.linkIncidentTx(next, waiting.id));
     }
   }
-  if (replacement) items.push(putReplicaTx(replacement), agentVersionTx(agent));
+  if (replacement) items.push(replicasRepo.createTx(replacement), agentsRepo.versionGuardTx(agent));
   return { items, replacement };
 }
 
@@ -816,15 +721,14 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
     const agent = await reads.agent();
     const instance = await reads.instance();
     if (!instance) return recordOnly(incident, now, 'none', 'the instance is unknown');
-    const terminatedSet = {
-      ...roleChange(instance.agent_id, instance.id, 'TERMINATED'),
-      terminated_at: instance.terminated_at ?? at,
-      termination_confirmed: true,
-      ttl: ttlAfterDays(now, 90),
-    };
+    const terminated = (expect: { role?: 'PRIMARY' } = {}) =>
+      instancesRepo.changeRoleTx(instance, 'TERMINATED', at, {
+        expect,
+        set: { terminated_at: instance.terminated_at ?? at, termination_confirmed: true },
+      });
     if (!agent || agent.status === 'deleted' || agent.primary_instance_id !== instance.id) {
-      const effects: TxItem[] = [];
-      if (instance.role !== 'TERMINATED' || !instance.termination_confirmed) effects.push(instanceUpdateTx(instance, terminatedSet));
+      const effects: TxPart[] = [];
+      if (instance.role !== 'TERMINATED' || !instance.termination_confirmed) effects.push(terminated());
       let action = 'recorded';
       if (agent && instance.role === 'REPLICA') {
         const replica = await replicaOfInstance(agent.id, instance);
@@ -856,7 +760,7 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
       incident,
       { outcome: 'no_replica', action_taken: 'agent_error', resolved_at: at, message: 'the PRIMARY terminated and no replica was ready: the agent has no PRIMARY' },
       [
-        instanceUpdateTx(instance, terminatedSet, 'PRIMARY'),
+        terminated({ role: 'PRIMARY' }),
         agentTx(
           agent,
           {
@@ -868,10 +772,10 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
             notice_deadline: null,
           },
           { primary: instance.id, version: agent.version },
-          ['GSI3PK', 'GSI3SK'],
+          true,
         ),
         // Nobody is left to run them; a new instance that registers starts clean.
-        ...pending.map((c) => cancelCommandTx(c, at, 'the PRIMARY terminated')),
+        ...pending.map((c) => commandsRepo.cancelTx(c, at, 'the PRIMARY terminated')),
       ],
       now,
       { close: true },
@@ -886,28 +790,6 @@ async function handleInstanceTerminated(incident: Incident, now: Date, reads: Re
     await noticeNotification(result, 'critical', `The PRIMARY ${instance.id} terminated and no replica was ready: agent ${agent.id} has no PRIMARY`, now);
     return result;
   });
-}
-
-function instanceUpdateTx(instance: Instance, set: Record<string, unknown>, expectedRole?: string): TxItem {
-  const names: Record<string, string> = { '#v': 'version' };
-  const values: Record<string, unknown> = { ':one': 1 };
-  const sets = ['#v = #v + :one', ...setClauses(set, names, values)];
-  let condition = 'attribute_exists(PK)';
-  if (expectedRole) {
-    condition += ' AND #role = :expectedRole';
-    names['#role'] = 'role';
-    values[':expectedRole'] = expectedRole;
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.instance(instance.id),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
 }
 
 /** The instance is gone: its termination incident (if one is still unresolved) ends with it. */
@@ -935,7 +817,7 @@ async function closeTerminationIncident(instanceId: string, outcome: 'handled' |
   try {
     await transact([incidentsRepo.resolveTx(termination.id, fields, { firstHandling: false }), incidentsRepo.closeTx(termination.id)]);
   } catch (err) {
-    if (!cancellationReasons(err)) throw err;
+    if (!(err instanceof TransactionConflict)) throw err;
   }
 }
 
@@ -1006,13 +888,13 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads, feed
             message: `rebalance (${policy}): switch queued to ${safer.pool_id} (risk ${safer.risk_score})`,
           },
           [
-            putCommandTx(command),
+            commandsRepo.createTx(command),
             agentTx(
               agent,
               { ...noticeSet, open_switch_id: command.id, open_switch_priority: command.priority },
-              { primary: incident.instance_id, inflight: null, version: agent.version, slot: agent.open_switch_id ?? null },
+              { primary: incident.instance_id, inflight: null, version: agent.version, openSwitch: agent.open_switch_id ?? null },
             ),
-            ...lower.map((c) => cancelCommandTx(c, at, 'superseded by a rebalance switch')),
+            ...lower.map((c) => commandsRepo.cancelTx(c, at, 'superseded by a rebalance switch')),
           ],
           now,
           { close: false },
@@ -1045,7 +927,7 @@ async function handleRebalance(incident: Incident, now: Date, reads: Reads, feed
             resolved_at: at,
             message: `rebalance (prewarm): replica placeholder ${replica.id} in ${replica.pool_id}`,
           },
-          [putReplicaTx(replica), agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version })],
+          [replicasRepo.createTx(replica), agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version })],
           now,
           { close: false },
         );

@@ -1,12 +1,10 @@
 import { loadAgent } from '../agents/access.js';
 import { placeholderReplica } from '../agents/service.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
-import { incidentsRepo, openIncidentItem } from '../shared/db/incidents-repo.js';
+import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo } from '../shared/db/replicas-repo.js';
+import { ACTIVE_REPLICA_STATUSES, replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact } from '../shared/db/transaction.js';
 import { parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
 import {
   effectiveRebalancePolicy,
@@ -267,39 +265,13 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   const stillOpen = !FINAL_OUTCOMES.has(incident.outcome);
   try {
     await transact([
-      putReplicaTx(placeholder),
-      {
-        // At most one emergency replica per notice (API.md §4.4).
-        Update: {
-          TableName: tableName(),
-          Key: keys.incident(incident.id),
-          UpdateExpression: stillOpen
-            ? 'SET replica_id = :rid, awaiting_replica_id = :rid, #v = #v + :one'
-            : 'SET replica_id = :rid, #v = #v + :one',
-          ConditionExpression: `(attribute_not_exists(replica_id) OR replica_id = :null)${stillOpen ? ' AND #outcome IN (:open, :handled)' : ''}`,
-          ExpressionAttributeNames: { '#v': 'version', ...(stillOpen ? { '#outcome': 'outcome' } : {}) },
-          ExpressionAttributeValues: {
-            ':rid': placeholder.id,
-            ':null': null,
-            ':one': 1,
-            ...(stillOpen ? { ':open': 'open', ':handled': 'handled' } : {}),
-          },
-        },
-      },
+      replicasRepo.createTx(placeholder),
+      incidentsRepo.claimReplicaTx(incident, placeholder.id),
       // Waiting for this replica keeps the incident on the reconciler's queue.
-      ...(stillOpen && signal === 'termination'
-        ? [
-            {
-              Put: {
-                TableName: tableName(),
-                Item: openIncidentItem(incident, at),
-              },
-            },
-          ]
-        : []),
+      ...(stillOpen && signal === 'termination' ? [incidentsRepo.reopenTx(incident, at)] : []),
     ]);
   } catch (err) {
-    if (!cancellationReasons(err)) throw err;
+    if (!(err instanceof TransactionConflict)) throw err;
     const fresh = await incidentsRepo.get(incident.id);
     const other = fresh?.replica_id ? await replicasRepo.get(agent.id, fresh.replica_id) : undefined;
     return {

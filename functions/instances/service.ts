@@ -84,58 +84,18 @@ export interface ListInstancesQuery {
 }
 
 /**
- * A client's instances, newest first (GSI2 `CLIENT#<cid>#INSTANCES`). Filters are a
- * FilterExpression; pages are refilled until `limit` matches or the index ends, so a page is short
- * only at the end. `search`: substring of the instance id, type, AZ, pool, hostname or private IP
- * (as typed, and lower-cased).
+ * A client's instances, newest first; pages are refilled until `limit` matches or the list ends
+ * (instances-repo listByClient). `search`: substring of the instance id, type, AZ, pool, hostname
+ * or private IP (as typed, and lower-cased).
  */
 export async function listClientInstances(clientId: string, query: ListInstancesQuery) {
-  const conditions: string[] = [];
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const roles = ROLES_BY_STATUS[query.status];
-  if (roles) {
-    names['#role'] = 'role';
-    conditions.push(`#role IN (${roles.map((r, i) => {
-      values[`:role${i}`] = r;
-      return `:role${i}`;
-    }).join(', ')})`);
-  }
-  if (query.mode) {
-    names['#mode'] = 'mode';
-    values[':mode'] = query.mode;
-    conditions.push('#mode = :mode');
-  }
-  if (query.agent_id) {
-    values[':agent'] = query.agent_id;
-    conditions.push('agent_id = :agent');
-  }
-  const search = query.search?.trim();
-  if (search) {
-    const variants = [...new Set([search, search.toLowerCase()])];
-    const fields = ['id', 'instance_type', 'az', 'pool_id', 'hostname', 'private_ip'];
-    const parts: string[] = [];
-    fields.forEach((f, i) => {
-      names[`#s${i}`] = f;
-      variants.forEach((v, j) => {
-        values[`:q${j}`] = v;
-        parts.push(`contains(#s${i}, :q${j})`);
-      });
-    });
-    conditions.push(`(${parts.join(' OR ')})`);
-  }
-  const filter = conditions.length
-    ? { expression: conditions.join(' AND '), ...(Object.keys(names).length ? { names } : {}), values }
-    : undefined;
-  const instances: Instance[] = [];
-  let token = query.nextToken;
-  for (let round = 0; round < 20; round++) {
-    const page = await instancesRepo.listByClient(clientId, query.limit - instances.length, token, filter);
-    instances.push(...page.items);
-    token = page.nextToken ?? undefined;
-    if (!token || instances.length >= query.limit) break;
-  }
-  return { instances: instances.map(instanceView), nextToken: token ?? null };
+  const page = await instancesRepo.listByClient(clientId, query.limit, query.nextToken, {
+    ...(ROLES_BY_STATUS[query.status] ? { roles: ROLES_BY_STATUS[query.status] } : {}),
+    ...(query.mode ? { mode: query.mode } : {}),
+    ...(query.agent_id ? { agentId: query.agent_id } : {}),
+    ...(query.search ? { search: query.search } : {}),
+  });
+  return { instances: page.items.map(instanceView), nextToken: page.nextToken };
 }
 
 // ---- GET /api/client/instances/{iid}/pricing ----

@@ -1,7 +1,6 @@
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { type AlertType, alertsRepo, type PricingAlert } from '../shared/db/alerts-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { batchGet } from '../shared/db/search-repo.js';
+import { pricesRepo } from '../shared/db/prices-repo.js';
 import { notify } from '../shared/notify.js';
 import { logger } from '../shared/observability.js';
 
@@ -88,10 +87,8 @@ export async function evaluatePricingAlerts(now: Date): Promise<EvaluationSummar
   }
   const watched = (a: PricingAlert): string[] => (a.pool_id ? [a.pool_id] : (clientPools.get(a.client_id) ?? []));
   const poolIds = [...new Set(alerts.flatMap(watched))];
-  const found = await batchGet(poolIds.map((id) => keys.pool(id)));
   const pools = new Map<string, PoolSnapshot>();
-  for (const item of found.values()) {
-    const pool = item as unknown as PoolSnapshot;
+  for (const pool of await pricesRepo.getPools(poolIds)) {
     const fresh = typeof pool.priced_at === 'string' && now.getTime() - Date.parse(pool.priced_at) <= POOL_FRESHNESS_MS;
     if (fresh) pools.set(pool.pool_id, pool);
   }

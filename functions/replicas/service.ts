@@ -1,21 +1,13 @@
 import { CLEANUP_GRACE_SECONDS, loadAgent } from '../agents/access.js';
 import { placeholderReplica } from '../agents/service.js';
-import { agentVersionTx, lostReplicaEffects, lostReplicaPlan, onReplicaReady } from '../emergency/incidents.js';
+import { lostReplicaEffects, lostReplicaPlan, onReplicaReady } from '../emergency/incidents.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
 import { incidentsRepo } from '../shared/db/incidents-repo.js';
-import { instanceItem, instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
 import { PromotionConflict, promoteReplicaTx } from '../shared/db/promotion-repo.js';
 import { replicaInstanceRecord } from '../shared/domain/instances.js';
-import {
-  ACTIVE_REPLICA_STATUSES,
-  isPlaceholderId,
-  putReplicaTx,
-  replicasRepo,
-  saveReplicaTx,
-} from '../shared/db/replicas-repo.js';
+import { ACTIVE_REPLICA_STATUSES, isPlaceholderId, replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
 import {
   ConflictError,
   NotFoundError,
@@ -77,22 +69,14 @@ async function loadReplica(agent: Agent, replicaId: string): Promise<Replica> {
  * The transaction item creating a replica's instance (or nothing when this replica already owns
  * it). An instance that belongs to something else is 409 ALREADY_EXISTS.
  */
-async function replicaInstanceTx(agent: Agent, replica: Replica, instanceId: string, at: string) {
+async function replicaInstanceTx(agent: Agent, replica: Replica, instanceId: string, at: string): Promise<TxPart[]> {
   const existing = await instancesRepo.get(instanceId);
   if (existing) {
     const owner = (existing as Instance & { replica_id?: string }).replica_id;
     if (existing.agent_id === agent.id && existing.role === 'REPLICA' && (owner === undefined || owner === replica.id)) return [];
     throw new ConflictError('ALREADY_EXISTS', `instance ${instanceId} is already registered (${existing.role})`);
   }
-  return [
-    {
-      Put: {
-        TableName: tableName(),
-        Item: { ...instanceItem(replicaInstanceRecord(agent, replica, instanceId, 'REPLICA', at)), replica_id: replica.id },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-  ];
+  return [instancesRepo.createTx(replicaInstanceRecord(agent, replica, instanceId, 'REPLICA', at), { replica_id: replica.id })];
 }
 
 const poolView = (r: Replica) => ({
@@ -178,11 +162,10 @@ export async function createReplica(caller: Caller, agentId: string, input: Crea
     const launched = input.instance_id && !isPlaceholderId(input.instance_id) ? input.instance_id : undefined;
     const instanceTx = launched ? await replicaInstanceTx(agent, replica, launched, at) : [];
     try {
-      await transact([putReplicaTx(replica), agentVersionTx(agent), ...instanceTx]);
+      await transact([replicasRepo.createTx(replica), agentsRepo.versionGuardTx(agent), ...instanceTx]);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons || attempt >= MAX_ATTEMPTS - 1) throw err;
-      if (reasons[2] === 'ConditionalCheckFailed') {
+      if (!(err instanceof TransactionConflict) || attempt >= MAX_ATTEMPTS - 1) throw err;
+      if (err.failedOn('instance')) {
         throw new ConflictError('ALREADY_EXISTS', `instance ${input.instance_id} is already registered`);
       }
       continue; // the agent changed (another replica, a config change): re-read and decide again
@@ -281,7 +264,7 @@ export async function registerLaunchedReplica(
   };
   const instanceTx = await replicaInstanceTx(agent, replica, input.instance_id, at);
   await transact([
-    putReplicaTx(replica),
+    replicasRepo.createTx(replica),
     ...instanceTx,
     ...(open && !open.awaiting_replica_id
       ? [incidentsRepo.resolveTx(open.id, { awaiting_replica_id: replica.id, replica_id: replica.id }, { firstHandling: false })]
@@ -352,7 +335,7 @@ export async function deleteReplica(caller: Caller, agentId: string, replicaId: 
     try {
       await transact(plan.items);
     } catch (err) {
-      if (!cancellationReasons(err) || attempt >= MAX_ATTEMPTS - 1) throw err;
+      if (!(err instanceof TransactionConflict) || attempt >= MAX_ATTEMPTS - 1) throw err;
       continue;
     }
     const replaced = plan.replacement !== undefined;
@@ -394,12 +377,12 @@ export async function promoteReplica(
   const oldId = agent.primary_instance_id;
   const oldInstance = oldId ? await instancesRepo.get(oldId) : undefined;
   const demoted = input.demote_old_primary && oldInstance !== undefined;
-  const extra = [];
+  const extra: TxPart[] = [];
   if (demoted && oldInstance) {
     // The old PRIMARY becomes a REPLICA, with its replica record (API.md §4.2 "a former PRIMARY demoted by a promotion").
     const base = await placeholderReplica(agent, 'manual', at);
     extra.push(
-      putReplicaTx({
+      replicasRepo.createTx({
         ...base,
         instance_id: oldInstance.id,
         status: 'ready',
@@ -410,7 +393,7 @@ export async function promoteReplica(
         hourly_cost: oldInstance.spot_price,
         parent_instance_id: replica.instance_id,
         launched_at: oldInstance.created_at,
-      }),
+      }, 'demoted-replica'),
     );
   }
   try {
@@ -490,7 +473,7 @@ async function applyStatus(
       if (status === 'terminated' && !replica.termination_confirmed) {
         // The agent confirms a termination the server asked for (replicas?status=terminated).
         await transact([
-          saveReplicaTx({ ...next, termination_confirmed: true, terminated_at: replica.terminated_at ?? at }, replica.version),
+          replicasRepo.saveTx({ ...next, termination_confirmed: true, terminated_at: replica.terminated_at ?? at }, replica.version),
           ...(await terminatedInstanceTx(replica, at)),
         ]);
         return { ...next, termination_confirmed: true, version: replica.version + 1 };
@@ -509,7 +492,7 @@ async function applyStatus(
       try {
         await transact([...effects, ...(status === 'terminated' ? await terminatedInstanceTx(replica, at) : [])]);
       } catch (err) {
-        if (cancellationReasons(err)) throw new VersionConflictError(replica.version, { cause: err });
+        if (err instanceof TransactionConflict) throw new VersionConflictError(replica.version, { cause: err });
         throw err;
       }
       return (await replicasRepo.get(agent.id, replica.id)) as Replica;
@@ -521,30 +504,15 @@ async function applyStatus(
 }
 
 /** The replica's EC2 instance is gone: its instance item becomes TERMINATED (confirmed). */
-async function terminatedInstanceTx(replica: Replica, at: string) {
+async function terminatedInstanceTx(replica: Replica, at: string): Promise<TxPart[]> {
   if (isPlaceholderId(replica.instance_id)) return [];
   const instance = await instancesRepo.get(replica.instance_id);
   if (!instance || instance.agent_id !== replica.agent_id || instance.role !== 'REPLICA') return [];
   return [
-    {
-      Update: {
-        TableName: tableName(),
-        Key: keys.instance(instance.id),
-        UpdateExpression:
-          'SET #role = :t, GSI1SK = :gsi, GSI3PK = :gsi3, terminated_at = :at, termination_confirmed = :true, #v = #v + :one',
-        ConditionExpression: '#role = :replica',
-        ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
-        ExpressionAttributeValues: {
-          ':t': 'TERMINATED',
-          ':gsi': keys.instancesOfAgentIndex(replica.agent_id, 'TERMINATED', instance.id).GSI1SK,
-          ':gsi3': keys.allInstancesIndex('TERMINATED', '', '').GSI3PK,
-          ':at': at,
-          ':true': true,
-          ':one': 1,
-          ':replica': 'REPLICA',
-        },
-      },
-    },
+    instancesRepo.changeRoleTx(instance, 'TERMINATED', at, {
+      expect: { role: 'REPLICA' },
+      set: { terminated_at: at, termination_confirmed: true },
+    }),
   ];
 }
 

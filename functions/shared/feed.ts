@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { batchPut, type Item } from './db/conditions.js';
-import { keys } from './db/keys.js';
+import { feedRepo } from './db/feed-repo.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
 
@@ -52,24 +51,18 @@ export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
   // Cursors drawn in the same millisecond are sorted so that the batch keeps its order.
   const at = new Date();
   const cursors = inputs.map(() => feedCursor(at)).sort();
-  // Each event goes to the client's feed and the admin feed.
-  const items: Item[] = inputs.flatMap((input, i) => {
-    const cursor = cursors[i] as string;
-    const body = {
-      id: cursor,
-      type: input.type,
-      client_id: input.clientId,
-      data: input.data,
-      created_at: input.now.toISOString(),
-      entity: 'feed-event',
-      ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
-    };
-    const targets = input.clientId ? [input.clientId, null] : [null];
-    return targets.map((cid) => ({ ...keys.feedEvent(cid, cursor), ...body }));
-  });
   try {
-    // One BatchWrite for a whole flow's events (more only past 25 items); unprocessed items are retried.
-    await batchPut(items);
+    // One BatchWrite for a whole flow's events (more only past 25 items): each to its client's feed and the admin feed.
+    await feedRepo.append(
+      inputs.map((input, i) => ({
+        id: cursors[i] as string,
+        type: input.type,
+        client_id: input.clientId,
+        data: input.data,
+        created_at: input.now.toISOString(),
+        ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
+      })),
+    );
   } catch (err) {
     logger.warn('could not publish feed events', { type: [...new Set(inputs.map((i) => i.type))].join(','), error: err as Error });
   }

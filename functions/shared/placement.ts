@@ -1,5 +1,4 @@
-import { queryAll } from './db/conditions.js';
-import { keys } from './db/keys.js';
+import { pricesRepo } from './db/prices-repo.js';
 import { parsePoolId, poolIdOf } from './domain/ids.js';
 
 export interface PoolChoice {
@@ -23,11 +22,7 @@ interface PoolRow {
 
 /** The known spot pools of one instance type in one region (GSI1 `POOLS#<region>#<type>`, every page). */
 export async function poolsOfType(region: string, instanceType: string): Promise<PoolRow[]> {
-  return queryAll<PoolRow>({
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk',
-    ExpressionAttributeValues: { ':pk': keys.poolsOfTypeIndex(region, instanceType, '').GSI1PK },
-  });
+  return pricesRepo.listPools({ region, instanceType });
 }
 
 /**

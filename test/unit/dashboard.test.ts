@@ -3,7 +3,7 @@ import { expectedPeriodSeconds, heartbeatBucket } from '../../functions/admin/se
 import { parseCursor } from '../../functions/events/service.js';
 import { crosses, metricOf } from '../../functions/notifications/alerts-evaluator.js';
 import { keys } from '../../functions/shared/db/keys.js';
-import { searchEntryPuts } from '../../functions/shared/db/search-repo.js';
+import { searchEntryTx } from '../../functions/shared/db/search-repo.js';
 import { countersFor, downtimeSummary } from '../../functions/shared/stats.js';
 import { acceptsTerminateCommand } from '../../functions/shared/zombies.js';
 
@@ -14,8 +14,8 @@ describe('search index keys', () => {
   });
 
   it('skips names too short to match a query and never puts one key twice in a transaction', () => {
-    expect(searchEntryPuts('agent', [[null, 'a'], ['x', 'a'], ['', 'a']])).toEqual([]);
-    expect(searchEntryPuts('instance', [['web-1', 'i-1'], ['WEB-1', 'i-1']])).toHaveLength(1);
+    expect(searchEntryTx('agent', [[null, 'a'], ['x', 'a'], ['', 'a']])).toEqual([]);
+    expect(searchEntryTx('instance', [['web-1', 'i-1'], ['WEB-1', 'i-1']])).toHaveLength(1);
   });
 
   it('files instances under their role (GSI3) so zombie-cleanup and active counts read one partition', () => {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { batchPut, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { batchGet, batchPut, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -334,6 +334,11 @@ export const pricesRepo = {
   async getPool(poolId: string): Promise<PoolItem | undefined> {
     const item = await getItem<Item>(keys.pool(poolId), false);
     return item ? poolItemOf(item) : undefined;
+  },
+
+  /** POOL items by id (one BatchGet per 100); unknown pools are absent. */
+  async getPools(poolIds: string[]): Promise<PoolItem[]> {
+    return [...(await batchGet(poolIds.map((id) => keys.pool(id)))).values()].map(poolItemOf);
   },
 
   /**

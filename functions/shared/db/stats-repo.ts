@@ -1,8 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
-import { type Item, isConditionFailure } from './conditions.js';
+import { batchGet, type Item, isConditionFailure } from './conditions.js';
 import { keys } from './keys.js';
-import { batchGet } from './search-repo.js';
 
 /** Hourly buckets are kept 8 days: enough for the 7 d window of the operational metrics. */
 const HOURLY_TTL_SECONDS = 8 * 86_400;
