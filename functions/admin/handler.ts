@@ -1,9 +1,9 @@
 import { createGroupHandler } from '../shared/http/create-handler.js';
 import { adminRoutes } from './routes.js';
 import * as admin from './service.js';
-import { listConsolidationJobs } from '../instances/consolidation-admin.js';
-import { getPoolStatistics } from '../instances/pool-stats-admin.js';
-import { listEmergencyEvents } from '../emergency/admin-events.js';
+import { listConsolidationJobs } from './consolidation-jobs.js';
+import { listEmergencyEvents } from './emergency-events.js';
+import { getPoolStatistics } from './pool-statistics.js';
 
 export const handler = createGroupHandler(adminRoutes, {
   // Dashboards, lists, search and bulk operations (issue 5): functions/admin/service.ts.

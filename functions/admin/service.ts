@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { deleteAgentCascade, toggleEnabled } from '../agents/service.js';
-import { agentView } from '../agents/views.js';
-import { instanceView } from '../instances/views.js';
+import { deleteAgentCascade, setAgentEnabled } from '../shared/flows/agent-lifecycle.js';
+import { agentView } from '../shared/views/agent.js';
+import { instanceView } from '../shared/views/instance.js';
 import { JOBS } from '../jobs/job-table.js';
 import { config } from '../shared/config.js';
 import { adminRepo } from '../shared/db/admin-repo.js';
@@ -442,7 +442,7 @@ async function bulkOne(operation: BulkOperation, agentId: string, now: Date): Pr
   if (operation === 'enable_agents' || operation === 'disable_agents') {
     const enabled = operation === 'enable_agents';
     if (agent.config.enabled === enabled) return { agent_id: agentId, status: 'unchanged' };
-    await toggleEnabled(ADMIN, agentId, { enabled }, undefined, now);
+    await setAgentEnabled(ADMIN, agentId, enabled, undefined, now);
     return { agent_id: agentId, status: enabled ? 'enabled' : 'disabled' };
   }
   const zombies = await instancesRepo.listByAgent(agentId, 'ZOMBIE');

@@ -5,7 +5,7 @@ import { NotFoundError } from '../shared/domain/errors.js';
 import { newId, ttlAfterDays } from '../shared/domain/ids.js';
 import { generateToken, hashToken, tokenHint } from '../shared/domain/tokens.js';
 import type { Caller, Client } from '../shared/domain/types.js';
-import { deleteAgentCascade } from '../agents/service.js';
+import { deleteAgentCascade } from '../shared/flows/agent-lifecycle.js';
 
 /** Deleted clients' data expires after 30 days (API.md §3.2). */
 const DELETED_CLIENT_RETENTION_DAYS = 30;

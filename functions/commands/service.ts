@@ -1,4 +1,4 @@
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import type { Caller, Command } from '../shared/domain/types.js';

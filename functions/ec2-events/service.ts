@@ -9,7 +9,8 @@ import { INTERRUPTION_LEAD_SECONDS, type SignalType } from '../shared/domain/inc
 import type { Agent, Instance } from '../shared/domain/types.js';
 import { notify } from '../shared/notify.js';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
-import { replicaOfInstance, reportSignal } from '../emergency/incidents.js';
+import { reportSignal } from '../shared/flows/interruption/intake.js';
+import { replicaOfInstance } from '../shared/flows/replicas.js';
 import { healthInstanceIds, parseEc2Event, type ParsedEvent } from './schemas.js';
 
 /**

@@ -1,9 +1,7 @@
-import { loadAgent } from '../agents/access.js';
-import { placeholderReplica } from '../agents/service.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { ACTIVE_REPLICA_STATUSES, replicasRepo } from '../shared/db/replicas-repo.js';
+import { replicasRepo } from '../shared/db/replicas-repo.js';
 import { TransactionConflict, transact } from '../shared/db/transaction.js';
 import { parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
 import {
@@ -13,15 +11,18 @@ import {
   INTERRUPTION_LEAD_SECONDS,
   type Incident,
 } from '../shared/domain/incidents.js';
+import { isActiveReplica } from '../shared/domain/replicas.js';
 import type { Agent, Caller, Instance, Replica } from '../shared/domain/types.js';
-import { emergencyReplicaDecline, emergencyReplicaReply, replicaView } from '../replicas/views.js';
-import { registerLaunchedReplica } from '../replicas/service.js';
-import { reportSignal } from './incidents.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
+import { reportSignal } from '../shared/flows/interruption/intake.js';
+import { placeholderReplica } from '../shared/flows/replicas.js';
+import { replicaView } from '../shared/views/replica.js';
+import { registerLaunchedReplica } from './launched-replica.js';
+import { emergencyReplicaDecline, emergencyReplicaReply } from './views.js';
 
 /** A listed instance is not listed again for 5 minutes (API.md §3.7). */
 const RELIST_SECONDS = 300;
 
-const isActive = (r: Replica) => ACTIVE_REPLICA_STATUSES.has(r.status);
 const iso = (value: string | null | undefined, fallback: Date): string =>
   value ? parseTimestamp(value).toISOString() : fallback.toISOString();
 
@@ -137,7 +138,7 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
   // The agent's current config (it may have changed since the request began).
   const fresh = (await agentsRepo.get(agent.id)) ?? agent;
   const autoSwitchOff = !fresh.config.enabled || !fresh.config.auto_switch_enabled;
-  const canCreate = !autoSwitchOff && !(await replicasRepo.listByAgent(agent.id)).some(isActive);
+  const canCreate = !autoSwitchOff && !(await replicasRepo.listByAgent(agent.id)).some(isActiveReplica);
   return {
     success: false,
     message: incident.message ?? 'no replica to promote',
@@ -211,7 +212,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   if (current.primary_instance_id !== instance.id) {
     return { status: 200, body: emergencyReplicaDecline('NOT_PRIMARY', `${instance.id} is not the PRIMARY (it is ${instance.role})`, incident.id, urgency) };
   }
-  const existing = replicas.find((r) => isActive(r) && r.status === 'ready') ?? replicas.find(isActive);
+  const existing = replicas.find((r) => isActiveReplica(r) && r.status === 'ready') ?? replicas.find(isActiveReplica);
   if (existing) {
     // This very report's incident pre-warmed it (rebalance policy): for the agent, it was created now.
     const createdNow = created && incident.action_taken === 'replica_prewarmed' && incident.replica_id === existing.id;
@@ -348,7 +349,7 @@ export async function rebalanceRecommendation(
 export async function emergencyStatus(caller: Caller, agentId: string) {
   const agent = await loadAgent(caller, agentId);
   const [last, replicas] = await Promise.all([incidentsRepo.lastOfAgent(agent.id), replicasRepo.listByAgent(agent.id)]);
-  const activeReplicas = replicas.filter(isActive);
+  const activeReplicas = replicas.filter(isActiveReplica);
   const activeReplica = activeReplicas.find((r) => r.status === 'ready') ?? activeReplicas[0];
   const now = new Date();
   return {

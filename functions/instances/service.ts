@@ -4,19 +4,20 @@
  * canonical hourly series (PRICEH); volatility from the consolidated 5-minute series (PRICE5M).
  * Every `{iid}` route answers only the instance's own client (another client's instance is 404).
  */
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { type CanonicalPriceItem, type PoolItem, pricesRepo } from '../shared/db/prices-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { NotFoundError, UnprocessableError, ValidationError } from '../shared/domain/errors.js';
 import { parsePoolId } from '../shared/domain/ids.js';
+import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { clamp, p50, volatilityCategory } from '../shared/domain/risk.js';
 import type { Agent, Caller, Instance } from '../shared/domain/types.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { type InstanceEventSeverity, listInstanceEvents } from '../shared/instance-log.js';
 import { poolWindowStats } from '../shared/pool-series.js';
-import { instanceView, ROLES_BY_STATUS } from './views.js';
+import { instanceView, ROLES_BY_STATUS } from '../shared/views/instance.js';
 import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 
 const HOUR_MS = 3_600_000;
@@ -431,7 +432,13 @@ export async function simulateSwitch(
       if (!target) reasons.push(`no price is known for pool ${body.target_pool}`);
     } else {
       const others = pools.filter((p) => p.pool_id !== instance.pool_id && positive(p.price) !== null);
-      target = others.find((p) => (p.risk_score ?? 0) <= riskThreshold && fresh(p)) ?? others[0];
+      // The cheapest fresh pool within the risk threshold (shared ranking), else the cheapest other pool.
+      const safe = rankPools(scorePools(others, { now: now.getTime(), undatedIsStale: true }), {
+        order: 'best-value',
+        maxRisk: riskThreshold,
+        maxPriceAgeSeconds: MAX_PRICE_AGE_MS / 1000,
+      })[0];
+      target = safe?.pool ?? others[0];
       if (!target) reasons.push('no other priced pool of this instance type');
     }
     if (target && instance.mode === 'spot' && target.pool_id === instance.pool_id) {

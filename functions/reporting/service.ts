@@ -1,4 +1,4 @@
-import { CLEANUP_GRACE_SECONDS, loadAgent } from '../agents/access.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { type StagedPoint, pricesRepo } from '../shared/db/prices-repo.js';
 import { reportsRepo } from '../shared/db/reports-repo.js';

@@ -9,7 +9,7 @@
  * nothing. Before the transaction the savings ledger closes the old PRIMARY's period at
  * traffic_switched_at with the prices the agent reported.
  */
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { agentsRepo, primaryFields } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';

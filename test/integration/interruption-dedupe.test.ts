@@ -136,7 +136,7 @@ describe('one incident per interruption', () => {
 
   it('rebalance: a new incident once the 2 h window has passed', async () => {
     const agent = await setupAgent({ config: { rebalance_policy: 'monitor' } });
-    const { reportSignal } = await import('../../functions/emergency/incidents.js');
+    const { reportSignal } = await import('../../functions/shared/flows/interruption/intake.js');
     const { instancesRepo } = await import('../../functions/shared/db/instances-repo.js');
     const instance = await instancesRepo.get(agent.instanceId);
     if (!instance) throw new Error('instance missing');

@@ -5,7 +5,7 @@ import { agentsRepo } from '../../functions/shared/db/agents-repo.js';
 import { incidentsRepo } from '../../functions/shared/db/incidents-repo.js';
 import { instancesRepo } from '../../functions/shared/db/instances-repo.js';
 import { replicasRepo } from '../../functions/shared/db/replicas-repo.js';
-import { reportSignal } from '../../functions/emergency/incidents.js';
+import { reportSignal } from '../../functions/shared/flows/interruption/intake.js';
 import { randomInstanceId } from '../support/factories.js';
 import { invoke } from '../support/http.js';
 import { commandsOf, configure, incidentsOf, launchedReplica, replicasOf, seedPool, setupAgent } from '../support/interruption.js';

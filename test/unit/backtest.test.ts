@@ -19,12 +19,12 @@ import {
   type ReplayWindow,
   replayWindow,
   runBacktest,
-  type Strategy,
   type SimulationOptions,
   simulateWorkload,
   standardStrategies,
   type Workload,
 } from '../../functions/shared/domain/backtest.js';
+import type { Strategy } from '../../functions/shared/domain/strategy.js';
 import { createDefaultEngine } from '../../functions/shared/domain/decision-engine.js';
 import {
   groupByPool,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectedPeriodSeconds, heartbeatBucket } from '../../functions/admin/service.js';
 import { parseCursor } from '../../functions/events/service.js';
-import { crosses, metricOf } from '../../functions/notifications/alerts-evaluator.js';
+import { crosses, metricOf } from '../../functions/shared/flows/pricing-alerts.js';
 import { keys } from '../../functions/shared/db/keys.js';
 import { searchEntryTx } from '../../functions/shared/db/search-repo.js';
 import { countersFor, downtimeSummary } from '../../functions/shared/stats.js';

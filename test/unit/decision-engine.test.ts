@@ -8,9 +8,9 @@ import {
   engineParametersSchema,
   type PoolCandidate,
   parseEngineParameters,
-  toEpochMs,
   willAutoExecute,
 } from '../../functions/shared/domain/decision-engine.js';
+import { toEpochMs } from '../../functions/shared/domain/ids.js';
 
 const NOW = Date.parse('2025-01-15T12:00:00Z');
 const H = 3_600_000;

@@ -1,5 +1,5 @@
-import { runEngineForAutoSwitchAgents } from '../../decisions/auto-switch.js';
-import { evaluatePricingAlerts } from '../../notifications/alerts-evaluator.js';
+import { runEngineForAutoSwitchAgents } from '../../shared/flows/auto-switch.js';
+import { evaluatePricingAlerts } from '../../shared/flows/pricing-alerts.js';
 import { type PoolItem, pricesRepo } from '../../shared/db/prices-repo.js';
 import { poolRiskScore } from '../../shared/domain/risk.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';

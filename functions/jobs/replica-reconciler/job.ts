@@ -1,11 +1,13 @@
-import { placeholderReplica } from '../../agents/service.js';
-import { handleIncident, lostReplicaPlan, onReplicaReady } from '../../emergency/incidents.js';
+import { handleIncident } from '../../shared/flows/interruption/intake.js';
+import { onReplicaReady } from '../../shared/flows/interruption/promotion.js';
+import { lostReplicaPlan } from '../../shared/flows/interruption/replica-loss.js';
+import { placeholderReplica } from '../../shared/flows/replicas.js';
 import { agentsRepo } from '../../shared/db/agents-repo.js';
 import { incidentsRepo } from '../../shared/db/incidents-repo.js';
-import { ACTIVE_REPLICA_STATUSES, isPlaceholderId, replicasRepo } from '../../shared/db/replicas-repo.js';
+import { replicasRepo } from '../../shared/db/replicas-repo.js';
 import { TransactionConflict, transact } from '../../shared/db/transaction.js';
 import { FINAL_OUTCOMES, type Incident, REBALANCE_WINDOW_SECONDS } from '../../shared/domain/incidents.js';
-import type { Replica } from '../../shared/domain/types.js';
+import { isActiveReplica, isPlaceholderId } from '../../shared/domain/replicas.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
 
@@ -16,7 +18,6 @@ export const UNCONFIRMED_SECONDS = 24 * 3600;
 /** An incident still waiting this long after its deadline has failed: the instance is gone. */
 export const DEADLINE_GRACE_SECONDS = 10 * 60;
 
-const isActive = (r: Replica) => ACTIVE_REPLICA_STATUSES.has(r.status);
 const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
 
 /**
@@ -106,7 +107,7 @@ export async function reconcileReplicas(
       const agent = await agentsRepo.get(listed.id);
       if (!agent || agent.status === 'deleted' || !agent.config.manual_replica_enabled) return;
       const replicas = await replicasRepo.listByAgent(agent.id);
-      if (replicas.some((r) => isActive(r) && r.type === 'manual')) return;
+      if (replicas.some((r) => isActiveReplica(r) && r.type === 'manual')) return;
       const placeholder = await placeholderReplica(agent, 'manual', now.toISOString());
       if (!placeholder.pool_id) return; // no pool known yet: nothing the agent could launch
       try {

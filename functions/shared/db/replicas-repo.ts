@@ -1,16 +1,11 @@
 import { VersionConflictError } from '../domain/errors.js';
+import { ACTIVE_REPLICA_STATUSES, isPlaceholderId } from '../domain/replicas.js';
 import type { Agent, Replica, ReplicaStatus } from '../domain/types.js';
 import { getItem, queryAll, stripKeys, txPut, txUpdate, updateItem, type UpdateSpec, where } from './conditions.js';
 import { keys } from './keys.js';
 import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 const toReplica = (item: Record<string, unknown>) => stripKeys(item) as unknown as Replica;
-
-/** Replica statuses that count as an active replica. */
-export const ACTIVE_REPLICA_STATUSES = new Set(['launching', 'syncing', 'ready']);
-
-/** Placeholders carry a `replica-<8hex>` instance id until the agent attaches the EC2 instance. */
-export const isPlaceholderId = (instanceId: string): boolean => instanceId.startsWith('replica-');
 
 /**
  * The replica's sparse GSI2 entry, derived from its state: placeholders waiting to be launched
@@ -71,7 +66,7 @@ const terminateTx = (replica: Replica, at: string, part = 'terminate-replica'): 
         termination_confirmed: false,
         ...keys.unconfirmedReplicasIndex(at, replica.agent_id, replica.id),
       },
-      condition: where.in('status', ['launching', 'syncing', 'ready']),
+      condition: where.in('status', [...ACTIVE_REPLICA_STATUSES]),
       mustExist: false,
     }),
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { evaluatePricingAlerts } from '../../../functions/notifications/alerts-evaluator.js';
+import { evaluatePricingAlerts } from '../../../functions/shared/flows/pricing-alerts.js';
 import { alertsRepo } from '../../../functions/shared/db/alerts-repo.js';
 import { getItem } from '../../../functions/shared/db/conditions.js';
 import { keys } from '../../../functions/shared/db/keys.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { activeEngine, invalidateEngineCache } from '../../../functions/decisions/registry.js';
+import { activeEngine, invalidateEngineCache } from '../../../functions/shared/flows/engine.js';
 import { uploadsRepo } from '../../../functions/shared/db/uploads-repo.js';
 import { canonicalEngineParameters } from '../../../functions/shared/domain/decision-engine.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runEngineForAutoSwitchAgents } from '../../../functions/decisions/auto-switch.js';
+import { runEngineForAutoSwitchAgents } from '../../../functions/shared/flows/auto-switch.js';
 import { dailySavingsSnapshot } from '../../../functions/jobs/daily-savings-snapshot/job.js';
 import { agentsRepo } from '../../../functions/shared/db/agents-repo.js';
 import { clientsRepo } from '../../../functions/shared/db/clients-repo.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { acceptanceProblems } from '../../../functions/decisions/registry.js';
-import { terminateWaitSeconds } from '../../../functions/commands/switching.js';
+import { terminateWaitSeconds } from '../../../functions/shared/flows/switching.js';
 import { DEFAULT_ENGINE_PARAMETERS } from '../../../functions/shared/domain/decision-engine.js';
 import { DEFAULT_AGENT_CONFIG, type Agent } from '../../../functions/shared/domain/types.js';
 

@@ -9,14 +9,14 @@
  * off, but every live agent is visited anyway because this pass also accrues the savings ledger
  * (shared/savings-ledger.ts), giving it its 15-minute resolution.
  */
-import { buildSwitchCommand, queueSwitch } from '../commands/switching.js';
-import { PRIORITY } from '../shared/domain/commands.js';
-import { willAutoExecute } from '../shared/domain/decision-engine.js';
-import { ConflictError } from '../shared/domain/errors.js';
-import type { Agent } from '../shared/domain/types.js';
-import { logger, MetricUnit, metrics } from '../shared/observability.js';
-import { accrueAgent, forEachLiveAgent } from '../shared/savings-ledger.js';
-import { evaluateAgent, type PoolCache, switchOpen } from './evaluate.js';
+import { buildSwitchCommand, queueSwitch } from './switching.js';
+import { PRIORITY } from '../domain/commands.js';
+import { willAutoExecute } from '../domain/decision-engine.js';
+import { ConflictError } from '../domain/errors.js';
+import type { Agent } from '../domain/types.js';
+import { logger, MetricUnit, metrics } from '../observability.js';
+import { accrueAgent, forEachLiveAgent } from '../savings-ledger.js';
+import { evaluateAgent, type PoolCache, switchOpen } from './engine.js';
 
 export interface AutoSwitchSummary {
   clients: number;

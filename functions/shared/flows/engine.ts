@@ -1,26 +1,31 @@
 /**
- * Builds the engine's input for an agent from stored data (POOL items, the PRIMARY's prices, the
- * agent's config limits and recent switches), optionally overridden by what the caller sent, and
- * runs the active engine. Used by decide, switch-recommendation and the auto-switch runner; the
- * engine itself (shared/domain/decision-engine.ts) stays pure.
+ * Runs the active decision engine for an agent: the active upload's parameters (or the defaults),
+ * and the engine's input built from stored data (POOL items, the PRIMARY's prices, the agent's
+ * config limits and recent switches), optionally overridden by what the caller sent. Used by
+ * decide, switch-recommendation and the auto-switch runner; the engine itself
+ * (shared/domain/decision-engine.ts) stays pure.
  */
-import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
-import { commandsRepo } from '../shared/db/commands-repo.js';
-import { instancesRepo } from '../shared/db/instances-repo.js';
-import type { PoolItem } from '../shared/db/prices-repo.js';
-import { switchesRepo } from '../shared/db/switches-repo.js';
-import { FINAL_COMMAND_STATUSES } from '../shared/domain/commands.js';
+import { commandsRepo } from '../db/commands-repo.js';
+import { instancesRepo } from '../db/instances-repo.js';
+import type { PoolItem } from '../db/prices-repo.js';
+import { switchesRepo } from '../db/switches-repo.js';
+import { uploadsRepo } from '../db/uploads-repo.js';
+import { FINAL_COMMAND_STATUSES } from '../domain/commands.js';
 import {
+  createDefaultEngine,
   type Decision,
+  DEFAULT_ENGINE_PARAMETERS,
+  type DecisionEngine,
   type DecisionInput,
   type DecisionTrigger,
+  type EngineParameters,
+  engineParametersSchema,
   type PoolCandidate,
-  toEpochMs,
-} from '../shared/domain/decision-engine.js';
-import { parsePoolId, poolIdOf } from '../shared/domain/ids.js';
-import type { Agent, Instance, Mode } from '../shared/domain/types.js';
-import { poolsOfType } from '../shared/placement.js';
-import { type ActiveEngine, activeEngine } from './registry.js';
+} from '../domain/decision-engine.js';
+import { parsePoolId, poolIdOf } from '../domain/ids.js';
+import type { Agent, Instance, Mode } from '../domain/types.js';
+import { logger } from '../observability.js';
+import { poolsOfType } from '../placement.js';
 
 /** A POOL item (the pricing pipeline's contract; statistics may be absent before the pool-risk job ran). */
 export type { PoolItem };
@@ -52,8 +57,6 @@ export interface Evaluation {
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
-
-/** Candidate price age limit (API.md §4.6: no more than 2 h old). */
 
 /** Per-invocation memo of POOL queries (the auto-switch runner visits many agents of one type). */
 export type PoolCache = Map<string, Promise<PoolItem[]>>;
@@ -193,9 +196,57 @@ export function poolPrice(p: PoolItem, onDemand: number | null) {
   };
 }
 
-/** Whether a pool's price is fresh enough to be a candidate (≤ 2 h old; no timestamp = unknown age = stale). */
-export function isFresh(p: PoolItem, nowMs: number): boolean {
-  if (!p.priced_at) return false;
-  const at = toEpochMs(p.priced_at);
-  return Number.isFinite(at) && nowMs - at <= MAX_PRICE_AGE_MS;
+// ---- the active engine, loaded once per invocation with a short in-memory cache ----
+
+export interface ActiveEngine {
+  engine: DecisionEngine;
+  parameters: EngineParameters;
+  upload_id: string | null;
+  confidence_threshold: number | null;
+}
+
+/** A warm Lambda re-reads the pointer at most this often; activation in this process clears it at once. */
+const ENGINE_CACHE_MS = 30_000;
+let cached: { expiresAt: number; value: Promise<ActiveEngine> } | undefined;
+
+export function invalidateEngineCache(): void {
+  cached = undefined;
+}
+
+const DEFAULT_ACTIVE: ActiveEngine = {
+  engine: createDefaultEngine(DEFAULT_ENGINE_PARAMETERS),
+  parameters: DEFAULT_ENGINE_PARAMETERS,
+  upload_id: null,
+  confidence_threshold: null,
+};
+
+async function loadActive(): Promise<ActiveEngine> {
+  const pointer = await uploadsRepo.pointer(false);
+  if (!pointer?.active_upload_id) return DEFAULT_ACTIVE;
+  const upload = await uploadsRepo.get(pointer.active_upload_id);
+  if (!upload) return DEFAULT_ACTIVE;
+  const parsed = engineParametersSchema.safeParse(upload.parameters);
+  if (!parsed.success) {
+    // Activation checked it; a schema change since then must not break decisions: use the defaults.
+    logger.error('active upload no longer parses; using default parameters', { uploadId: upload.upload_id });
+    return DEFAULT_ACTIVE;
+  }
+  return {
+    engine: createDefaultEngine(parsed.data),
+    parameters: parsed.data,
+    upload_id: upload.upload_id,
+    confidence_threshold: upload.confidence_threshold,
+  };
+}
+
+/** The engine to decide with: the active upload's parameters, or the defaults. */
+export function activeEngine(nowMs = Date.now()): Promise<ActiveEngine> {
+  if (!cached || cached.expiresAt <= nowMs) {
+    const value = loadActive().catch((err: unknown) => {
+      cached = undefined;
+      throw err;
+    });
+    cached = { expiresAt: nowMs + ENGINE_CACHE_MS, value };
+  }
+  return cached.value;
 }

@@ -1,7 +1,7 @@
-import { agentsRepo } from '../shared/db/agents-repo.js';
-import { NotFoundError } from '../shared/domain/errors.js';
-import type { Agent, Caller } from '../shared/domain/types.js';
-import { assertOwner } from '../shared/http/auth.js';
+import { agentsRepo } from '../db/agents-repo.js';
+import { NotFoundError } from '../domain/errors.js';
+import type { Agent, Caller } from '../domain/types.js';
+import { assertOwner } from '../http/auth.js';
 
 /**
  * Loads an agent the caller may see. Another client's agent is 404 (never 403); a deleted agent is

@@ -1,4 +1,4 @@
-import type { Agent, AgentConfig } from '../shared/domain/types.js';
+import type { Agent, AgentConfig } from '../domain/types.js';
 
 /** AgentConfig as returned (API.md §4.5); replica_count is live, replica_enabled mirrors manual mode. */
 export const configView = (config: AgentConfig, replicaCount: number) => ({

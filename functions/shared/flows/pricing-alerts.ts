@@ -1,8 +1,8 @@
-import { agentsRepo } from '../shared/db/agents-repo.js';
-import { type AlertType, alertsRepo, type PricingAlert } from '../shared/db/alerts-repo.js';
-import { pricesRepo } from '../shared/db/prices-repo.js';
-import { notify } from '../shared/notify.js';
-import { logger } from '../shared/observability.js';
+import { agentsRepo } from '../db/agents-repo.js';
+import { type AlertType, alertsRepo, type PricingAlert } from '../db/alerts-repo.js';
+import { pricesRepo } from '../db/prices-repo.js';
+import { notify } from '../notify.js';
+import { logger } from '../observability.js';
 
 /** API.md §3.12: an alert fires at most once per 6 h. */
 export const ALERT_COOLDOWN_MS = 6 * 3600 * 1000;

@@ -1,4 +1,4 @@
-import { type Instance, LEGACY_INSTANCE_STATUS } from '../shared/domain/types.js';
+import { type Instance, LEGACY_INSTANCE_STATUS } from '../domain/types.js';
 
 /**
  * The Instance resource (API.md §3.0). `is_active`: the instance serves or can take over traffic
