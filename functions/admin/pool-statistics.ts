@@ -1,4 +1,5 @@
 import { pricesRepo } from '../shared/db/prices-repo.js';
+import { round } from '../shared/domain/numbers.js';
 
 /** API.md §3.3: active = priced within the last 24 h; high risk = risk above 0.7. */
 const ACTIVE_WITHIN_MS = 24 * 3_600_000;
@@ -37,7 +38,7 @@ export async function getPoolStatistics(query: { region?: string; instance_type?
       .map(([region, r]) => ({
         region,
         pools: r.pools,
-        average_price: r.priced > 0 ? Math.round((r.sum / r.priced) * 1e6) / 1e6 : null,
+        average_price: r.priced > 0 ? round(r.sum / r.priced) : null,
       })),
     high_risk_pools: pools
       .filter((p) => typeof p.risk_score === 'number' && p.risk_score > HIGH_RISK)

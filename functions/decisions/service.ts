@@ -9,7 +9,7 @@ import { willAutoExecute } from '../shared/domain/decision-engine.js';
 import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { newId, ttlAfterDays } from '../shared/domain/ids.js';
 import { utcDay } from '../shared/domain/savings.js';
-import { round } from '../shared/domain/switches.js';
+import { round } from '../shared/domain/numbers.js';
 import type { Caller } from '../shared/domain/types.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { evaluateAgent, type Overrides, poolPrice } from '../shared/flows/engine.js';

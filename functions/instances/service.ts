@@ -11,6 +11,7 @@ import { type CanonicalPriceItem, type PoolItem, pricesRepo } from '../shared/db
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { NotFoundError, UnprocessableError, ValidationError } from '../shared/domain/errors.js';
 import { parsePoolId } from '../shared/domain/ids.js';
+import { round } from '../shared/domain/numbers.js';
 import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { clamp, p50, volatilityCategory } from '../shared/domain/risk.js';
 import type { Agent, Caller, Instance } from '../shared/domain/types.js';
@@ -29,7 +30,6 @@ export const DEFAULT_SWITCH_DOWNTIME_SECONDS = 60;
 const RECENT_SWITCH_DAYS = 30;
 const CLIENT_SWITCH_SAMPLE = 50;
 
-const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 const positive = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
 
 /** The instance, if the caller may see it (another client's instance is reported as absent). */

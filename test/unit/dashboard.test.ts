@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectedPeriodSeconds, heartbeatBucket } from '../../functions/admin/service.js';
+import { heartbeatBucket } from '../../functions/admin/dashboards.js';
+import { expectedPeriodSeconds } from '../../functions/admin/system-health.js';
 import { parseCursor } from '../../functions/events/service.js';
 import { crosses, metricOf } from '../../functions/shared/flows/pricing-alerts.js';
 import { keys } from '../../functions/shared/db/keys.js';

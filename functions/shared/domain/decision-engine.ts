@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import { type Instant, toEpochMs } from './ids.js';
+import { round } from './numbers.js';
 import { type RankablePool, rankPools, type ScoredPool, scorePools } from './pool-ranking.js';
-import { clamp, poolRiskScore } from './risk.js';
+import { clamp, DEFAULT_RISK_WEIGHTS, poolRiskScore, type RiskWeights } from './risk.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -20,18 +21,19 @@ const fraction = z.number().min(0).max(1);
 const nonNegative = z.number().min(0).finite();
 const positive = z.number().positive().finite();
 
-/** Weights of the §4.6 risk formula (the defaults are the formula as written). */
+/** Weights of the §4.6 risk formula (the defaults are the formula as written: risk.ts DEFAULT_RISK_WEIGHTS). */
+const formula = DEFAULT_RISK_WEIGHTS;
 const riskWeightsSchema = z
   .object({
-    interruptions: fraction.default(0.5),
-    volatility: fraction.default(0.3),
-    price_ratio: fraction.default(0.2),
-    interruptions_scale: positive.default(30),
-    cv_scale: positive.default(0.2),
-    price_ratio_floor: nonNegative.default(0.5),
-    price_ratio_span: positive.default(0.5),
+    interruptions: fraction.default(formula.interruptions),
+    volatility: fraction.default(formula.volatility),
+    price_ratio: fraction.default(formula.price_ratio),
+    interruptions_scale: positive.default(formula.interruptions_scale),
+    cv_scale: positive.default(formula.cv_scale),
+    price_ratio_floor: nonNegative.default(formula.price_ratio_floor),
+    price_ratio_span: positive.default(formula.price_ratio_span),
   })
-  .strict();
+  .strict() satisfies z.ZodType<RiskWeights>;
 
 const thresholdsSchema = z
   .object({
@@ -286,11 +288,6 @@ const DAY_MS = 24 * HOUR_MS;
 /** A candidate as the engine compares it: the shared ranking's figures, all known (prices are required). */
 type EnginePool = RankablePool & { historyHours: number | null };
 type ScoredCandidate = ScoredPool<EnginePool> & { price: number; sustainedPrice: number; risk: number; score: number };
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 function formatPrice(p: number): string {
   return `$${round(p, 6)}/h`;

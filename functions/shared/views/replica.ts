@@ -1,3 +1,4 @@
+import { round } from '../domain/numbers.js';
 import type { Replica } from '../domain/types.js';
 
 /** Hours a replica has been (or was) running, for its total cost. */
@@ -27,7 +28,7 @@ export const replicaView = (r: Replica, now: Date) => ({
     : null,
   cost: {
     hourly: r.hourly_cost,
-    total: r.hourly_cost === null ? null : Math.round(r.hourly_cost * runningHours(r, now) * 1e6) / 1e6,
+    total: r.hourly_cost === null ? null : round(r.hourly_cost * runningHours(r, now)),
   },
   parent_instance_id: r.parent_instance_id,
   error_message: r.error_message,
