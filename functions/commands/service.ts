@@ -5,7 +5,7 @@ import type { Caller, Command } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 
-/** Switch queuing (issue 4): issue-switch-command and force-switch live in ./switching.ts. */
+/** issue-switch-command and force-switch (API.md §3.5) live in ./switching.ts. */
 export { forceSwitch, issueSwitchCommand } from './switching.js';
 
 /** v4.x agents only understand `switch` and `create_replica` (API.md §4.1). */

@@ -11,11 +11,11 @@ import { notify } from '../shared/notify.js';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
 import { reportSignal } from '../shared/flows/interruption/intake.js';
 import { replicaOfInstance } from '../shared/flows/replicas.js';
-import { healthInstanceIds, parseEc2Event, type ParsedEvent } from './schemas.js';
+import { healthInstanceIds, type ParsedEvent } from './schemas.js';
 
 /**
- * The EC2 events consumer (API.md §5). Per event:
- *  1. validate (zod; malformed → throw → EventBridge retries, then the DLQ);
+ * The EC2 events consumer (API.md §5). Per event, validated at the handler edge (handler.ts):
+ *  1. (zod: malformed → throw → EventBridge retries, then the DLQ);
  *  2. resolve `detail.instance-id` → instance → agent (two GetItems on keys). An instance no live
  *     agent of this installation owns, or an account the owning client did not allow, is counted
  *     and logged and writes NOTHING — not an error;
@@ -155,8 +155,7 @@ function accountAllowed(account: string, allowed: string[]): boolean {
   return own === undefined && allowed.length === 0;
 }
 
-export async function processEc2Event(raw: unknown, now = new Date()): Promise<EventSummary> {
-  const parsed = parseEc2Event(raw);
+export async function processEc2Event(parsed: ParsedEvent, now: Date): Promise<EventSummary> {
   const base = { event_id: parsed.event.id, detail_type: parsed.event['detail-type'] };
   if (parsed.kind === 'ignored') {
     metrics.addMetric('Ec2EventIgnored', MetricUnit.Count, 1);

@@ -18,7 +18,7 @@ import {
 } from '../shared/domain/errors.js';
 import { newId, parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
 import type { Agent, Caller, Replica, ReplicaStatus } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
+import { promotionChanges, publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
 import { replicaView } from '../shared/views/replica.js';
 
@@ -344,10 +344,7 @@ export async function promoteReplica(
     type: 'instance_role_changed',
     data: {
       agent_id: agent.id,
-      changes: [
-        { instance_id: replica.instance_id, from: 'REPLICA', to: 'PRIMARY' },
-        ...(oldId ? [{ instance_id: oldId, from: 'PRIMARY', to: demoted ? 'REPLICA' : 'ZOMBIE' }] : []),
-      ],
+      changes: promotionChanges(replica.instance_id, oldId, demoted ? 'REPLICA' : 'ZOMBIE'),
       reason: 'manual promotion',
     },
     now,

@@ -8,7 +8,7 @@ import { recordInstanceEvent } from '../shared/instance-log.js';
 import { newId, parsePoolId, parseTimestamp, ttlAfterDays } from '../shared/domain/ids.js';
 import type { Caller, Mode } from '../shared/domain/types.js';
 
-/** switch-report (issue 4) lives in ./switch-report.ts. */
+/** switch-report (API.md §3.10) lives in ./switch-report.ts. */
 export { recordSwitchReport } from './switch-report.js';
 
 export interface PricingReportInput {

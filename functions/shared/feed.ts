@@ -1,22 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { feedRepo } from './db/feed-repo.js';
+import type { FeedEvent } from './domain/feed-events.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
-
-/**
- * API.md §3.13 event types. Data fields that the operational counters read (stats.ts), so please
- * include them when publishing: switch_completed {switch_id, agent_id, trigger_type,
- * downtime_seconds}; command_status_changed {command_id, command_type, status};
- * emergency_event {emergency_event_id, signal_type, outcome} — published with outcome `open` when
- * an event opens and again with its final outcome (+ failover_time_ms) when it resolves.
- */
-export type FeedEventType =
-  | 'agent_status_changed'
-  | 'instance_role_changed'
-  | 'command_status_changed'
-  | 'switch_completed'
-  | 'emergency_event'
-  | 'notification_created';
 
 /** Feed events are retained for 24 h (API.md §3.13). */
 const FEED_TTL_SECONDS = 86_400;
@@ -24,12 +10,10 @@ const FEED_TTL_SECONDS = 86_400;
 /** A time-ordered, unique cursor: ISO time + random suffix (sorts by time, never collides). */
 const feedCursor = (at: Date): string => `${at.toISOString()}#${randomBytes(4).toString('hex')}`;
 
-export interface FeedEventInput {
-  clientId: string | null;
-  type: FeedEventType;
-  data: Record<string, unknown>;
-  now: Date;
-}
+export { type FeedEvent, promotionChanges } from './domain/feed-events.js';
+
+/** An event to publish: to its client's feed (and the admin feed), at the business time `now`. */
+export type FeedEventInput = FeedEvent & { clientId: string | null; now: Date };
 
 /**
  * Appends an event to the client's feed and to the admin feed (one BatchWrite). The feed is a
@@ -68,7 +52,7 @@ export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
   }
   // Operational counters (admin stats / metrics, see stats.ts for the data fields read): best effort.
   for (const input of inputs) {
-    await recordFeedStats(input.type, input.data, input.now).catch((err: unknown) =>
+    await recordFeedStats(input, input.now).catch((err: unknown) =>
       logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
     );
   }

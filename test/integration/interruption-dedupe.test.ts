@@ -25,7 +25,7 @@ import {
 } from '../support/interruption.js';
 
 /**
- * Issue 3, item 1 & 6: reports of one interruption — EventBridge (any multiplicity, any order) and
+ * API.md §5 deduplication: reports of one interruption — EventBridge (any multiplicity, any order) and
  * the agent's own notice routes — become ONE incident per (instance, signal), ONE command, ONE
  * notification, also when they all arrive at the same time.
  */

@@ -68,7 +68,7 @@ export interface CanonicalPriceItem {
   interpolated_buckets: number;
 }
 
-/** A POOL item (the contract between the pricing pipeline and its readers, BRIEF "POOL item fields"). */
+/** A POOL item: the contract between the pricing pipeline and its readers (README "Pricing, decisions and savings"). */
 export interface PoolItem {
   pool_id: string;
   instance_type: string;

@@ -384,8 +384,6 @@ export function engineStrategy(
 // Running a whole file
 // ---------------------------------------------------------------------------------------------
 
-export type StrategyName = 'default' | 'always-ondemand' | 'always-cheapest' | 'legacy-rules';
-
 /** The four strategies of the report, in report order. */
 export function standardStrategies(
   engine: DecisionEngine,

@@ -267,9 +267,6 @@ export interface DecisionEngine {
   decide(input: DecisionInput): Decision;
 }
 
-/** Builds an engine from a validated parameter set. */
-export type DecisionEngineFactory = (params: EngineParameters) => DecisionEngine;
-
 /**
  * Whether a decision would be executed automatically by the pool-risk job: a model switch that is
  * allowed, for an agent with auto-switch on.

@@ -61,7 +61,7 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 /** Per-invocation memo of POOL queries (the auto-switch runner visits many agents of one type). */
 export type PoolCache = Map<string, Promise<PoolItem[]>>;
 
-export function poolsFor(region: string, instanceType: string, cache?: PoolCache): Promise<PoolItem[]> {
+function poolsFor(region: string, instanceType: string, cache?: PoolCache): Promise<PoolItem[]> {
   const key = `${region}#${instanceType}`;
   const hit = cache?.get(key);
   if (hit) return hit;

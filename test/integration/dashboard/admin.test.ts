@@ -202,14 +202,22 @@ describe('admin dashboards', () => {
       await publishEvent({
         clientId: t.client.id,
         type: 'switch_completed',
-        data: { switch_id: randomUUID(), agent_id: t.agent.agentId, trigger_type: 'manual', downtime_seconds: downtime },
+        data: {
+          switch_id: randomUUID(),
+          agent_id: t.agent.agentId,
+          old_instance_id: 'i-0000000000000000a',
+          new_instance_id: 'i-0000000000000000b',
+          trigger_type: 'manual',
+          savings_impact: null,
+          downtime_seconds: downtime,
+        },
         now,
       });
     }
     await publishEvent({
       clientId: t.client.id,
       type: 'command_status_changed',
-      data: { command_id: randomUUID(), command_type: 'switch', status: 'failed' },
+      data: { agent_id: t.agent.agentId, command_id: randomUUID(), command_type: 'switch', status: 'failed' },
       now,
     });
     const after = await admin<{ switches: { total: number; failed: number }; switch_downtime_seconds: { avg: number; p95: number } }>(

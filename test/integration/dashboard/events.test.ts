@@ -10,8 +10,28 @@ const client = (clientId: string) => ({ kind: 'client' as const, clientId });
 /** A reader's clock past the settle window, so events published just now are due. */
 const later = () => new Date(Date.now() + SETTLE_MS + 1000);
 
+/** A switch_completed event's data carrying a test marker (stored and returned as is). */
+const switchData = (marker: string, seq = 0) => ({
+  switch_id: `sw-${seq}`,
+  agent_id: 'test-agent',
+  old_instance_id: 'i-0000000000000000a',
+  new_instance_id: 'i-0000000000000000b',
+  trigger_type: 'manual' as const,
+  savings_impact: null,
+  downtime_seconds: null,
+  seq,
+  marker,
+});
+
 async function publish(clientId: string | null, n: number, type: 'agent_status_changed' | 'switch_completed' = 'agent_status_changed') {
-  for (let i = 0; i < n; i++) await publishEvent({ clientId, type, data: { seq: i, marker: clientId }, now: new Date() });
+  for (let i = 0; i < n; i++) {
+    const marker = clientId ?? 'admin';
+    const event =
+      type === 'switch_completed'
+        ? { type, data: switchData(marker, i) }
+        : { type, data: { agent_id: 'test-agent', from: 'online' as const, to: 'offline' as const, seq: i, marker } };
+    await publishEvent({ clientId, ...event, now: new Date() });
+  }
 }
 
 describe('events feed (service)', () => {
@@ -86,7 +106,7 @@ describe('GET /api/events/stream', () => {
     const a = await createClientInProcess();
     const b = await createClientInProcess();
     const marker = randomUUID();
-    await publishEvent({ clientId: a.client.id, type: 'switch_completed', data: { marker }, now: new Date() });
+    await publishEvent({ clientId: a.client.id, type: 'switch_completed', data: switchData(marker), now: new Date() });
     await new Promise((r) => setTimeout(r, SETTLE_MS + 200));
 
     const sse = await invoke('events', 'GET', '/api/events/stream', { token: a.token });

@@ -12,12 +12,12 @@ import { FINAL_COMMAND_STATUSES } from '../../domain/commands.js';
 import { FINAL_OUTCOMES, type Incident } from '../../domain/incidents.js';
 import { isPlaceholderId } from '../../domain/replicas.js';
 import type { Agent, Command, Replica } from '../../domain/types.js';
-import { type FeedEventInput, publishEvent } from '../../feed.js';
+import { type FeedEventInput, promotionChanges, publishEvent } from '../../feed.js';
 import { logger, MetricUnit, metrics } from '../../observability.js';
 import { noticeNotification, Retry, withRetries } from './handling.js';
 
 /** Whether a replica can be promoted now: ready, or syncing with a real EC2 id (API.md §3.7 step 2). */
-export const promotable = (r: Replica) =>
+const promotable = (r: Replica) =>
   !isPlaceholderId(r.instance_id) && (r.status === 'ready' || r.status === 'syncing');
 
 /** Ready replicas first, then syncing ones; the longest-running first. */
@@ -88,10 +88,7 @@ export async function promoteForIncident(
     type: 'instance_role_changed',
     data: {
       agent_id: agent.id,
-      changes: [
-        { instance_id: replica.instance_id, from: 'REPLICA', to: 'PRIMARY' },
-        ...(agent.primary_instance_id ? [{ instance_id: agent.primary_instance_id, from: 'PRIMARY', to: old.role }] : []),
-      ],
+      changes: promotionChanges(replica.instance_id, agent.primary_instance_id, old.role),
       reason: incident.signal_type,
       emergency_event_id: incident.id,
     },

@@ -18,7 +18,7 @@ import { bestPromotable, promoteForIncident } from './promotion.js';
 import { lostReplicaEffects } from './replica-loss.js';
 
 /** The emergency switch target: lowest risk, then cheapest, never the interrupted pool; on-demand when no spot pool qualifies. */
-export async function chooseEmergencyTarget(
+async function chooseEmergencyTarget(
   agent: Agent,
   instance: Instance,
 ): Promise<{ mode: Mode; pool_id: string | null; price: number | null; risk_score: number | null }> {
