@@ -6,7 +6,7 @@ import { canonicalEngineParameters } from '../../../functions/shared/domain/deci
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { createClientInProcess } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
-import type { ErrorBody } from './helpers.js';
+import type { ErrorBody } from '../../support/tenants.js';
 
 /*
  * The registry has one installation-wide pointer. The uploads here mean exactly the default
