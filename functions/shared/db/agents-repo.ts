@@ -3,6 +3,8 @@ import { ConflictError, UnprocessableError } from '../domain/errors.js';
 import type { Agent, AgentStatus, Instance } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import {
+  buildUpdate,
+  type Condition,
   getItem,
   isConditionFailure,
   oldItemOf,
@@ -233,51 +235,22 @@ export const agentsRepo = {
     placement: Record<string, unknown>,
     guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean } = {},
   ): Promise<{ updated: boolean; old: Agent | undefined }> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':status': status, ':at': at, ':deleted': 'deleted' };
-    const sets = ['#status = :status', 'last_heartbeat_at = :at'];
-    Object.entries(placement).forEach(([k, v], i) => {
-      if (v === undefined) return;
-      names[`#p${i}`] = k;
-      values[`:p${i}`] = v;
-      sets.push(`#p${i} = :p${i}`);
+    const tracked = HEARTBEAT_TRACKED.has(status);
+    const update = buildUpdate(keys.agent(agentId), {
+      set: { status, last_heartbeat_at: at, ...placement, ...(tracked ? keys.heartbeatIndex(at) : {}) },
+      remove: tracked ? [] : ['GSI3PK', 'GSI3SK'],
+      bumpVersion: false,
+      condition: where.and(
+        where.ne('status', 'deleted'),
+        guard.clientId && where.eq('client_id', guard.clientId),
+        guard.primaryInstanceId && where.or(where.empty('primary_instance_id'), where.eq('primary_instance_id', guard.primaryInstanceId)),
+        // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
+        guard.keepSwitching &&
+          where.not(where.and(where.eq('status', 'switching'), where.exists('inflight_command_id'), where.ne('inflight_command_id', null)) as Condition),
+      ),
     });
-    let remove = '';
-    if (HEARTBEAT_TRACKED.has(status)) {
-      values[':gpk'] = keys.heartbeatIndex(at).GSI3PK;
-      sets.push('GSI3PK = :gpk', 'GSI3SK = :at');
-    } else {
-      remove = ' REMOVE GSI3PK, GSI3SK';
-    }
-    const conditions = ['attribute_exists(PK)', '#status <> :deleted'];
-    if (guard.clientId) {
-      conditions.push('client_id = :cid');
-      values[':cid'] = guard.clientId;
-    }
-    if (guard.primaryInstanceId) {
-      conditions.push('(attribute_not_exists(primary_instance_id) OR primary_instance_id = :null OR primary_instance_id = :iid)');
-      values[':iid'] = guard.primaryInstanceId;
-      values[':null'] = null;
-    }
-    if (guard.keepSwitching) {
-      // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
-      conditions.push('NOT (#status = :switching AND attribute_exists(inflight_command_id) AND inflight_command_id <> :null)');
-      values[':switching'] = 'switching';
-      values[':null'] = null;
-    }
     try {
-      const out = await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.agent(agentId),
-          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const out = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
       return { updated: true, old: out.Attributes ? toAgent(out.Attributes) : undefined };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;

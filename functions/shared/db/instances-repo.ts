@@ -131,8 +131,11 @@ export const instancesRepo = {
     return { items: page.items.map(toInstance), nextToken: page.nextToken };
   },
 
-  /** A field update that keeps the role (use {@link instancesRepo.changeRole} to change it). */
-  async update(instanceId: string, spec: Omit<UpdateSpec, 'condition'>): Promise<Instance | undefined> {
+  /** A field update that keeps the role and the keys (use {@link instancesRepo.changeRole} to change the role). */
+  async update(
+    instanceId: string,
+    spec: { set: Partial<Omit<Instance, 'id' | 'role' | 'agent_id' | 'client_id' | 'created_at' | 'version'>>; expectedVersion?: number },
+  ): Promise<Instance | undefined> {
     const item = await updateItem<Record<string, unknown>>(keys.instance(instanceId), spec);
     return item ? toInstance(item) : undefined;
   },

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { batchGet, batchPut, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { batchGet, batchPut, buildUpdate, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -423,28 +423,13 @@ export const pricesRepo = {
     run: Pick<ConsolidationRun, 'id' | 'started_at'>,
     result: Partial<Omit<ConsolidationRun, 'id' | 'started_at' | 'trigger'>> & { status: ConsolidationStatus },
   ): Promise<void> {
-    const set: Record<string, unknown> = {
-      ...result,
-      GSI1PK: keys.consolidationRunsByStatusIndex(result.status, run.started_at, run.id).GSI1PK,
-    };
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const parts = Object.entries(set)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v], i) => {
-        names[`#f${i}`] = k;
-        values[`:f${i}`] = v;
-        return `#f${i} = :f${i}`;
-      });
     await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.consolidationRun(run.started_at, run.id),
-        UpdateExpression: `SET ${parts.join(', ')}`,
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
+      new UpdateCommand(
+        buildUpdate(keys.consolidationRun(run.started_at, run.id), {
+          set: { ...result, GSI1PK: keys.consolidationRunsByStatusIndex(result.status, run.started_at, run.id).GSI1PK },
+          bumpVersion: false,
+        }),
+      ),
     );
   },
 
