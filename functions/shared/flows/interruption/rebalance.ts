@@ -56,7 +56,7 @@ export async function handleRebalance(incident: Incident, now: Date, reads: Read
     if (wantsSwitch && safer) {
       const pending = await commandsRepo.listPending(agent.id, 100);
       const openSwitch = pending.find((c) => c.command_type === 'switch' && c.priority >= PRIORITY.modelUrgent);
-      // (A slot naming a finished command counts as empty, as in functions/commands/switching.ts.)
+      // (A slot naming a finished command counts as empty, as in shared/flows/switching.ts.)
       const limitReached = await switchLimitReached(agent, now); // API.md §4.6 daily/weekly limits
       if (!openSwitch && !agent.inflight_command_id && limitReached === null) {
         const command = incidentSwitch(

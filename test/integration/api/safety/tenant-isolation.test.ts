@@ -9,8 +9,7 @@ import { buildWorld, digestOfB, leakedMarkers, pathParams, RESOURCE_PARAMS, send
  * - a route naming B's `{cid}` → 403 FORBIDDEN (API.md §1.1);
  * - a route naming B's agent, instance, replica, command or notification → 404, as if absent;
  * - any other client route answers for A only: whatever the status, never B's data.
- * No answer ever carries B's data, and nothing of B's is written. (501 is tolerated here only
- * because test/integration/not-implemented.test.ts pins exactly which routes may still answer it.)
+ * No answer ever carries B's data, and nothing of B's is written.
  */
 let world: World;
 let before: string;
@@ -36,8 +35,8 @@ describe("client A's token on client B's resources", () => {
       expect(res.status, res.text).toBe(403);
       expect(code).toBe('FORBIDDEN');
     } else if (params.some((p) => RESOURCE_PARAMS.includes(p))) {
-      expect([404, 501], res.text).toContain(res.status);
-      if (res.status === 404) expect(['NOT_FOUND', 'AGENT_DELETED']).toContain(code);
+      expect(res.status, res.text).toBe(404);
+      expect(['NOT_FOUND', 'AGENT_DELETED']).toContain(code);
     } else {
       expect(res.status, res.text).toBeLessThan(500);
     }
