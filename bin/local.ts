@@ -96,20 +96,10 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
   // Jobs: first run after one period, never two runs of one job at a time.
-  const waiting: string[] = [];
   for (const job of JOBS) {
-    const path = gateway.jobHandlerPath(job);
-    if (!gateway.moduleExists(path)) waiting.push(job.name);
     let running = false;
-    let noticed = false;
     const timer = setInterval(async () => {
       if (running || shuttingDown) return;
-      // Re-checked on every tick: a handler written while this runs is picked up without a restart.
-      if (!gateway.moduleExists(path)) {
-        if (!noticed) console.log(`[job] ${job.name}: skipped, ${path} does not exist yet`);
-        noticed = true;
-        return;
-      }
       running = true;
       try {
         const run = await gateway.invokeJob(job);
@@ -135,7 +125,7 @@ async function main(): Promise<void> {
       `Spot Optimizer local API listening on ${url}`,
       `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}`,
       `  admin token: ${token}${generatedToken ? ' (generated; set ADMIN_TOKEN to choose one)' : ''}`,
-      `  jobs: ${JOBS.length - waiting.length} on timers${waiting.length ? `; waiting for a handler: ${waiting.join(', ')}` : ''}`,
+      `  jobs: ${JOBS.length} on timers`,
       '  try:',
       `    curl -s ${url}/health`,
       `    curl -s -X POST ${url}/api/admin/clients/create -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"name":"acme"}'`,

@@ -23,7 +23,7 @@ const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(pe
 const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), 1);
 
 /**
- * Interruption event → emergency command visible to the agent (issue 3). Through the real code:
+ * Interruption event → emergency command visible to the agent (API.md §5). Through the real code:
  * the EventBridge event is POSTed to the local runtime's /local/eventbridge (the ec2-events Lambda
  * handler, middy + Powertools), then the agent polls GET pending-commands through the local API
  * Gateway emulation, all against DynamoDB Local. DynamoDB round trips are counted by a middleware

@@ -5,7 +5,6 @@
  * API Gateway's own `{"message"}` bodies, so clients see the same shapes as in AWS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
@@ -34,24 +33,11 @@ export const jobHandlerPath = (job: JobDef): string => `functions/jobs/${job.dir
 export const EC2_EVENTS_HANDLER_PATH = 'functions/ec2-events/handler.ts';
 export const OPENAPI_HANDLER_PATH = 'functions/openapi/handler.ts';
 
-/** A function module that is not written yet: the gateway answers 501 for it instead of crashing. */
-export class MissingHandlerError extends Error {
-  constructor(readonly path: string) {
-    super(`${path} does not exist yet`);
-    this.name = 'MissingHandlerError';
-  }
-}
-
-/** Whether the module at `path` (relative to the repository root) exists. */
-export const moduleExists = (path: string): boolean => existsSync(`${ROOT}${path}`);
-
 /**
- * Imports `handler` from a function module (path relative to the repository root). Imported on
- * first use so the gateway starts while other groups are still unwritten, and so modules load
- * after the caller has set the environment they read at module scope.
+ * Imports `handler` from a function module (path relative to the repository root), on first use:
+ * modules read their environment at module scope, so they load after the caller has set it.
  */
 export async function loadHandler<H>(path: string): Promise<H> {
-  if (!moduleExists(path)) throw new MissingHandlerError(path);
   const mod = (await import(pathToFileURL(`${ROOT}${path}`).href)) as { handler?: unknown };
   if (typeof mod.handler !== 'function') throw new Error(`${path} does not export a function named handler`);
   return mod.handler as H;
@@ -422,7 +408,7 @@ export interface JobRun {
   error?: string;
 }
 
-/** Invokes a scheduled job's handler once with a scheduled event (MissingHandlerError if unwritten). */
+/** Invokes a scheduled job's handler once with a scheduled event. */
 export async function invokeJob(
   job: JobDef,
   load: (job: JobDef) => Promise<EventHandler> = (j) => loadHandler<EventHandler>(jobHandlerPath(j)),
@@ -519,9 +505,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
   const loadJob = options.loadJobHandler ?? ((job: JobDef) => loadHandler<EventHandler>(jobHandlerPath(job)));
   const servesOpenApi = !match('GET', '/openapi.json');
 
-  /** A failure to load a function module: 501 while it is unwritten, else 500 with the reason (local only). */
+  /** A failure to load a function module: 500 with the reason (local only). */
   const loadFailure = (what: string, err: unknown): HttpResponse => {
-    if (err instanceof MissingHandlerError) return gatewayError(501, `local gateway: ${err.message}`);
     log(`could not load ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return gatewayError(500, `local gateway: could not load ${what}: ${errorMessage(err)}`);
   };
@@ -616,7 +601,7 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
             })
           : jsonResponse(500, { ok: false, job: job.name, duration_ms: run.durationMs, error: run.error });
       } catch (err) {
-        return jsonResponse(err instanceof MissingHandlerError ? 501 : 500, {
+        return jsonResponse(500, {
           ok: false,
           job: job.name,
           error: errorMessage(err),

@@ -1,13 +1,10 @@
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
-import { cancelCommandTx, commandsRepo } from '../shared/db/commands-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
+import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo, terminateReplicaTx } from '../shared/db/replicas-repo.js';
-import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
-import { newId, poolIdOf, replicaPlaceholderId } from '../shared/domain/ids.js';
+import { replicasRepo } from '../shared/db/replicas-repo.js';
+import { ConflictError, NotFoundError, retryOnVersionConflict, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
+import { newId, poolIdOf } from '../shared/domain/ids.js';
 import { newInstance } from '../shared/domain/instances.js';
 import {
   type Agent,
@@ -20,12 +17,20 @@ import {
   type Replica,
 } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
-import { chooseReplicaPool } from '../shared/placement.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
+import {
+  activeReplicasOf,
+  deleteAgentCascade,
+  pendingCommandsToCancel,
+  setAgentEnabled,
+  transactAgentChange,
+} from '../shared/flows/agent-lifecycle.js';
+import { announcePrimaryTermination } from '../shared/flows/interruption/announcement.js';
+import { placeholderReplica } from '../shared/flows/replicas.js';
 import { logRegistration } from '../shared/instance-log.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { assertOwner } from '../shared/http/auth.js';
-import { CLEANUP_GRACE_SECONDS, loadAgent } from './access.js';
-import { agentView, configView } from './views.js';
+import { agentView, configView } from '../shared/views/agent.js';
 
 export interface RegisterInput {
   logical_agent_id: string;
@@ -40,8 +45,6 @@ export interface RegisterInput {
   private_ip?: string | null;
   public_ip?: string | null;
 }
-
-const activeReplicas = (replicas: Replica[]) => replicas.filter((r) => ACTIVE_REPLICA_STATUSES.has(r.status));
 
 function newPrimary(agent: Pick<Agent, 'id' | 'client_id'>, input: RegisterInput, at: string): Instance {
   const mode = input.mode ?? 'ondemand';
@@ -237,9 +240,7 @@ const heartbeatReply = (agent: Agent, status: AgentStatus, now: Date) => ({
   server_time: now.toISOString(),
 });
 
-async function replicaCount(agentId: string): Promise<number> {
-  return activeReplicas(await replicasRepo.listByAgent(agentId)).length;
-}
+const replicaCount = async (agentId: string): Promise<number> => (await activeReplicasOf(agentId)).length;
 
 export async function getAgent(caller: Caller, agentId: string) {
   const agent = await loadAgent(caller, agentId);
@@ -264,8 +265,7 @@ export async function announceTermination(
     await agentsRepo.recordHeartbeat(agent.id, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {});
     const leaving = input.instance_id ?? agent.primary_instance_id;
     if (leaving && leaving === agent.primary_instance_id) {
-      // The PRIMARY is leaving: treated like an EC2 termination (issue 3's flow; imported lazily, it imports this module).
-      const { announcePrimaryTermination } = await import('../emergency/incidents.js');
+      // The PRIMARY is leaving: treated like an EC2 termination (API.md §3.4).
       status = await announcePrimaryTermination(agent, leaving, input.terminated_at ?? null, now);
     }
   }
@@ -283,64 +283,6 @@ export async function listClientAgentHistory(clientId: string, query: { limit: n
   return { agents: page.items.map((a) => agentView(a)), nextToken: page.nextToken };
 }
 
-/** Pending commands that a disable, a delete or an auto-switch-off must cancel. */
-async function pendingCommandsToCancel(agentId: string, filter: (c: { trigger_type: string; command_type: string }) => boolean) {
-  return (await commandsRepo.listPending(agentId, 100)).filter(filter);
-}
-
-/** Retries a read-modify-write when the caller sent no version (API.md §1.4). */
-async function withVersionRetry<T>(expected: number | undefined, attempt: (expectedVersion: number | undefined) => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt(expected);
-    } catch (err) {
-      if (expected !== undefined || !(err instanceof VersionConflictError) || i >= 3) throw err;
-    }
-  }
-}
-
-function agentUpdateTx(agent: Agent, expectedVersion: number, set: Record<string, unknown>, remove: string[] = []): TxItem {
-  const names: Record<string, string> = { '#v': 'version', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':expected': expectedVersion, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one'];
-  Object.entries(set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
-  });
-  const removes = remove.map((k, i) => {
-    names[`#r${i}`] = k;
-    return `#r${i}`;
-  });
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ConditionExpression: '#v = :expected AND #status <> :deleted',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
-}
-
-/** Runs a transaction whose first item is the version-checked agent update. */
-async function transactAgentChange(agent: Agent, expectedVersion: number, items: TxItem[]): Promise<void> {
-  try {
-    await transact(items);
-  } catch (err) {
-    const reasons = cancellationReasons(err);
-    if (!reasons) throw err;
-    if (reasons[0] === 'ConditionalCheckFailed') {
-      const current = await agentsRepo.get(agent.id);
-      if (!current || current.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
-      throw new VersionConflictError(current.version, { cause: err });
-    }
-    // A side-effect item lost its condition (a replica or command moved on concurrently).
-    throw new ConflictError('VERSION_CONFLICT', 'a replica or command changed concurrently; retry', [], { cause: err });
-  }
-}
-
 /** POST /api/client/agents/{aid}/toggle-enabled. Disabling cancels pending commands. */
 export async function toggleEnabled(
   caller: Caller,
@@ -349,25 +291,13 @@ export async function toggleEnabled(
   ifMatch: number | undefined,
   now: Date,
 ) {
-  const at = now.toISOString();
-  return withVersionRetry(input.version ?? ifMatch, async (expected) => {
-    const agent = await loadAgent(caller, agentId);
-    if (expected !== undefined && expected !== agent.version) throw new VersionConflictError(agent.version);
-    const config: AgentConfig = { ...agent.config, enabled: input.enabled, config_version: agent.config.config_version + 1 };
-    const recent = agent.last_heartbeat_at && now.getTime() - Date.parse(agent.last_heartbeat_at) <= 120_000;
-    const status: AgentStatus = input.enabled ? (recent ? 'online' : 'offline') : 'disabled';
-    const cancels = input.enabled ? [] : await pendingCommandsToCancel(agent.id, () => true);
-    await transactAgentChange(agent, agent.version, [
-      agentUpdateTx(agent, agent.version, { config, enabled: input.enabled, status }),
-      ...cancels.map((c) => cancelCommandTx(c, at, 'agent disabled')),
-    ]);
-    return {
-      agent_id: agent.id,
-      config: configView(config, await replicaCount(agent.id)),
-      version: agent.version + 1,
-      commands_cancelled: cancels.length,
-    };
-  });
+  const { agent, config, commandsCancelled } = await setAgentEnabled(caller, agentId, input.enabled, input.version ?? ifMatch, now);
+  return {
+    agent_id: agent.id,
+    config: configView(config, await replicaCount(agent.id)),
+    version: agent.version + 1,
+    commands_cancelled: commandsCancelled,
+  };
 }
 
 export type ConfigChanges = Partial<
@@ -399,7 +329,8 @@ export async function updateConfig(caller: Caller, agentId: string, changes: Con
   }
   const at = now.toISOString();
   const { version, ...requested } = changes;
-  return withVersionRetry(version ?? ifMatch, async (expected) => {
+  const expected = version ?? ifMatch;
+  return retryOnVersionConflict(expected !== undefined, async () => {
     const agent = await loadAgent(caller, agentId);
     if (expected !== undefined && expected !== agent.version) throw new VersionConflictError(agent.version);
     const before = agent.config;
@@ -410,7 +341,7 @@ export async function updateConfig(caller: Caller, agentId: string, changes: Con
     if (requested.auto_switch_enabled === true) next.manual_replica_enabled = false;
     next.replica_enabled = next.manual_replica_enabled;
 
-    const replicas = activeReplicas(await replicasRepo.listByAgent(agent.id));
+    const replicas = await activeReplicasOf(agent.id);
     const terminate: Replica[] = [];
     const manualOn = !before.manual_replica_enabled && next.manual_replica_enabled;
     const manualOff = before.manual_replica_enabled && !next.manual_replica_enabled;
@@ -428,11 +359,11 @@ export async function updateConfig(caller: Caller, agentId: string, changes: Con
     if (changed) next.config_version = before.config_version + 1;
     const activeAfter = replicas.length - terminate.length + (requestedReplica ? 1 : 0);
     next.replica_count = activeAfter;
-    await transactAgentChange(agent, agent.version, [
-      agentUpdateTx(agent, agent.version, { config: next, enabled: next.enabled }),
-      ...terminate.map((r) => terminateReplicaTx(r, at)),
-      ...(requestedReplica ? [putReplicaTx(requestedReplica)] : []),
-      ...cancels.map((c) => cancelCommandTx(c, at, 'auto-switch disabled')),
+    await transactAgentChange(agent, [
+      agentsRepo.updateTx(agent.id, { set: { config: next, enabled: next.enabled }, guard: { version: agent.version } }),
+      ...terminate.map((r) => replicasRepo.terminateTx(r, at)),
+      ...(requestedReplica ? [replicasRepo.createTx(requestedReplica)] : []),
+      ...cancels.map((c) => commandsRepo.cancelTx(c, at, 'auto-switch disabled')),
     ]);
     return {
       agent_id: agent.id,
@@ -445,61 +376,6 @@ export async function updateConfig(caller: Caller, agentId: string, changes: Con
       },
     };
   });
-}
-
-/** A `launching` placeholder the agent will launch (it polls replicas?status=launching). */
-export async function placeholderReplica(agent: Agent, type: Replica['type'], at: string, excludeAzs: string[] = []): Promise<Replica> {
-  const pool =
-    agent.region && agent.instance_type
-      ? await chooseReplicaPool({
-          region: agent.region,
-          instanceType: agent.instance_type,
-          currentPoolId: agent.current_pool_id,
-          excludeAzs: [...excludeAzs, ...(agent.az ? [agent.az] : [])],
-          excludePoolIds: agent.current_pool_id ? [agent.current_pool_id] : [],
-        })
-      : null;
-  return {
-    id: newId(),
-    agent_id: agent.id,
-    client_id: agent.client_id,
-    instance_id: replicaPlaceholderId(),
-    type,
-    status: 'launching',
-    is_active: true,
-    sync_status: null,
-    sync_latency_ms: null,
-    state_transfer_progress: null,
-    pool_id: pool?.pool_id ?? null,
-    az: pool?.az ?? null,
-    instance_type: pool?.instance_type ?? agent.instance_type,
-    region: pool?.region ?? agent.region,
-    hourly_cost: pool?.price ?? null,
-    parent_instance_id: agent.primary_instance_id,
-    error_message: null,
-    created_at: at,
-    launched_at: null,
-    terminated_at: null,
-    termination_confirmed: false,
-    emergency_event_id: null,
-    version: 1,
-  };
-}
-
-/**
- * Deletes an agent: commands cancelled, replicas marked terminated (the agent terminates them),
- * guard released, status deleted — one transaction. EC2 instances are not touched.
- */
-export async function deleteAgentCascade(agent: Agent, now: Date, options: { ttl?: number } = {}) {
-  const at = now.toISOString();
-  const replicas = activeReplicas(await replicasRepo.listByAgent(agent.id));
-  const commands = await pendingCommandsToCancel(agent.id, () => true);
-  const extra: TxItem[] = [
-    ...replicas.map((r) => terminateReplicaTx(r, at)),
-    ...commands.map((c) => cancelCommandTx(c, at, 'agent deleted')),
-  ];
-  await agentsRepo.markDeleted(agent, at, extra, options.ttl);
-  return { replicas_terminated: replicas.length, commands_cancelled: commands.length };
 }
 
 export async function deleteAgent(caller: Caller, agentId: string, now: Date) {

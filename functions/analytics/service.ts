@@ -12,7 +12,8 @@ import { type SwitchFilters, switchesRepo } from '../shared/db/switches-repo.js'
 import { NotFoundError } from '../shared/domain/errors.js';
 import { parseTimestamp } from '../shared/domain/ids.js';
 import { utcDay } from '../shared/domain/savings.js';
-import { percentile, round, type Switch } from '../shared/domain/switches.js';
+import { round } from '../shared/domain/numbers.js';
+import { percentile, type Switch } from '../shared/domain/switches.js';
 import type { Client } from '../shared/domain/types.js';
 import { CSV_MAX_ROWS, csvReply } from './csv.js';
 

@@ -3,9 +3,10 @@ import { clientsRepo } from '../shared/db/clients-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { NotFoundError } from '../shared/domain/errors.js';
 import { newId, ttlAfterDays } from '../shared/domain/ids.js';
+import { round } from '../shared/domain/numbers.js';
 import { generateToken, hashToken, tokenHint } from '../shared/domain/tokens.js';
 import type { Caller, Client } from '../shared/domain/types.js';
-import { deleteAgentCascade } from '../agents/service.js';
+import { deleteAgentCascade } from '../shared/flows/agent-lifecycle.js';
 
 /** Deleted clients' data expires after 30 days (API.md §3.2). */
 const DELETED_CLIENT_RETENTION_DAYS = 30;
@@ -133,7 +134,7 @@ export async function getClientOverview(clientId: string) {
     agents_online: agents.filter((a) => a.status === 'online' || a.status === 'switching').length,
     agents_total: agents.length,
     instances_active: instancesActive,
-    total_savings: Math.round((client.total_savings ?? 0) * 1e6) / 1e6,
+    total_savings: round(client.total_savings ?? 0),
     last_sync_at: client.last_sync_at,
     created_at: client.created_at,
     version: client.version,

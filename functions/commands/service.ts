@@ -1,11 +1,11 @@
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import type { Caller, Command } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 
-/** Switch queuing (issue 4): issue-switch-command and force-switch live in ./switching.ts. */
+/** issue-switch-command and force-switch (API.md §3.5) live in ./switching.ts. */
 export { forceSwitch, issueSwitchCommand } from './switching.js';
 
 /** v4.x agents only understand `switch` and `create_replica` (API.md §4.1). */

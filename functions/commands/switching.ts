@@ -1,138 +1,19 @@
 /**
- * Queuing switch commands (API.md §3.5, §4.1, §4.4): issue-switch-command (automated, priority
- * 10–50), force-switch (manual, priority 75) and the auto-switch runner all go through
- * {@link queueSwitch}, which enforces "at most one command in flight and one switch open per agent"
- * with the agent's open-switch slot, written in the same transaction as the command.
+ * The switch routes (API.md §3.5): issue-switch-command (automated, priority 10–50) and
+ * force-switch (manual, priority 75), queued through shared/flows/switching.ts.
  */
-import { loadAgent } from '../agents/access.js';
-import { agentsRepo } from '../shared/db/agents-repo.js';
-import { commandsRepo } from '../shared/db/commands-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import type { PoolItem } from '../shared/db/prices-repo.js';
-import { switchesRepo } from '../shared/db/switches-repo.js';
-import { addSeconds, FINAL_COMMAND_STATUSES, PRIORITY, pendingLifetimeSeconds } from '../shared/domain/commands.js';
-import { ConflictError, NotFoundError, UnprocessableError, VersionConflictError } from '../shared/domain/errors.js';
-import { newId, parsePoolId } from '../shared/domain/ids.js';
+import { MAX_PRICE_AGE_MS, PRIORITY } from '../shared/domain/commands.js';
+import { NotFoundError, UnprocessableError, VersionConflictError } from '../shared/domain/errors.js';
+import { parsePoolId } from '../shared/domain/ids.js';
+import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { poolRiskScore } from '../shared/domain/risk.js';
-import type { Agent, Caller, Command, Mode, TriggerType } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
+import type { Agent, Caller, Mode } from '../shared/domain/types.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
+import { buildSwitchCommand, queueSwitch, switchLimitReached } from '../shared/flows/switching.js';
 import { assertOwner } from '../shared/http/auth.js';
-import { MetricUnit, metrics } from '../shared/observability.js';
 import { poolsOfType } from '../shared/placement.js';
-import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
-
-const inFlight = (message: string) => new ConflictError('COMMAND_IN_FLIGHT', message);
-
-/** API.md §4.1 Switch details: 0 keeps the old instance (auto-terminate off), otherwise ≥ 1 s. */
-export function terminateWaitSeconds(agent: Agent, requested?: number): number {
-  if (requested !== undefined) return requested;
-  if (!agent.config.auto_terminate_enabled) return 0;
-  return Math.max(1, agent.config.terminate_wait_seconds);
-}
-
-export function buildSwitchCommand(
-  agent: Agent,
-  spec: {
-    target_mode: Mode;
-    target_pool_id: string | null;
-    priority: number;
-    trigger_type: TriggerType;
-    created_by: string;
-    reason: string | null;
-    terminate_wait_seconds?: number;
-  },
-  now: Date,
-): Command {
-  const at = now.toISOString();
-  return {
-    id: newId(),
-    agent_id: agent.id,
-    client_id: agent.client_id,
-    instance_id: agent.primary_instance_id,
-    command_type: 'switch',
-    target_mode: spec.target_mode,
-    target_pool_id: spec.target_mode === 'spot' ? spec.target_pool_id : null,
-    replica_id: null,
-    terminate_wait_seconds: terminateWaitSeconds(agent, spec.terminate_wait_seconds),
-    priority: spec.priority,
-    status: 'pending',
-    trigger_type: spec.trigger_type,
-    created_by: spec.created_by,
-    reason: spec.reason,
-    created_at: at,
-    delivered_at: null,
-    completed_at: null,
-    expires_at: addSeconds(at, pendingLifetimeSeconds(spec.trigger_type)),
-    success: null,
-    message: null,
-    version: 1,
-  };
-}
-
-/**
- * Queues `command` for its agent. A command in flight, or an open switch of equal or higher
- * priority, is 409 COMMAND_IN_FLIGHT; an open (still pending) switch of lower priority is
- * cancelled in the same transaction. The decision is re-made on a fresh read whenever the
- * conditional write loses a race, so of two concurrent callers exactly one wins. `loaded`: the agent
- * as the caller just read it (a consistent GetItem), used for the first attempt instead of a re-read.
- */
-export async function queueSwitch(
-  command: Command,
-  now: Date,
-  loaded?: Agent,
-): Promise<{ command: Command; superseded: Command | null }> {
-  const at = now.toISOString();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const agent = attempt === 0 && loaded ? loaded : await agentsRepo.get(command.agent_id);
-    if (!agent || agent.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
-    if (agent.inflight_command_id) throw inFlight('a command is in flight for this agent');
-    let supersede: Command | null = null;
-    const slot = agent.open_switch_id ?? null;
-    if (slot) {
-      const open = await commandsRepo.get(agent.id, slot);
-      if (open && !FINAL_COMMAND_STATUSES.has(open.status)) {
-        if (open.status !== 'pending') throw inFlight('a switch command is in flight for this agent');
-        if (open.priority >= command.priority) {
-          throw inFlight(`a switch of priority ${open.priority} is already open (command ${open.id})`);
-        }
-        supersede = open;
-      }
-      // Otherwise the slot names a finished (or vanished) command: it counts as empty.
-    }
-    if (await switchesRepo.openSwitch(command, slot, supersede, at)) {
-      metrics.addMetric('SwitchQueued', MetricUnit.Count, 1);
-      if (supersede) {
-        await publishEvent({
-          clientId: agent.client_id,
-          type: 'command_status_changed',
-          data: { agent_id: agent.id, command_id: supersede.id, command_type: 'switch', status: 'cancelled' },
-          now,
-        });
-      }
-      await publishEvent({
-        clientId: agent.client_id,
-        type: 'command_status_changed',
-        data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-        now,
-      });
-      return { command, superseded: supersede };
-    }
-  }
-  throw inFlight('the agent kept changing while the switch was queued; retry');
-}
-
-/** Switches initiated in the last day / week against the agent's limits. */
-export async function switchLimitReached(agent: Agent, now: Date): Promise<string | null> {
-  const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString();
-  const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
-  const recent = await switchesRepo.listByAgent(agent.id, weekAgo);
-  const day = recent.filter((s) => s.initiated_at >= dayAgo).length;
-  if (day >= agent.config.max_switches_per_day) return `daily switch limit reached (${day}/${agent.config.max_switches_per_day})`;
-  if (recent.length >= agent.config.max_switches_per_week) {
-    return `weekly switch limit reached (${recent.length}/${agent.config.max_switches_per_week})`;
-  }
-  return null;
-}
 
 const createdBy = (caller: Caller): string => (caller.kind === 'admin' ? 'admin' : `client:${caller.clientId}`);
 const disabled = (agent: Agent) => !agent.config.enabled || agent.status === 'disabled';
@@ -194,8 +75,6 @@ export interface ForceSwitchInput {
   version?: number;
 }
 
-/** Price age limit for a spot target (API.md §4.6 candidates). */
-
 /** POST /api/client/instances/{iid}/force-switch (202 → Command): manual, priority 75, no limits. */
 export async function forceSwitch(caller: Caller, instanceId: string, input: ForceSwitchInput, ifMatch: number | undefined, now: Date) {
   const instance = await instancesRepo.get(instanceId);
@@ -227,30 +106,21 @@ export async function forceSwitch(caller: Caller, instanceId: string, input: For
     targetMode = 'spot';
   } else {
     const od = instance.ondemand_price ?? instance.baseline_ondemand_price;
-    // POOL items carry the pool-risk job's statistics besides the fields placement types.
-    const pools = (await poolsOfType(instance.region, instance.instance_type)) as PoolItem[];
-    const riskOf = (p: (typeof pools)[number]) =>
-      typeof p.risk_score === 'number'
-        ? p.risk_score
-        : od && p.price
-          ? poolRiskScore({
-              interruptions_30d: typeof p.interruptions_30d === 'number' ? p.interruptions_30d : 0,
-              cv_24h: typeof p.volatility === 'number' ? p.volatility : 0,
-              spot: p.price,
-              on_demand: od,
-            })
-          : 0;
-    const best = pools
-      .filter(
-        (p) =>
-          typeof p.price === 'number' &&
-          p.price > 0 &&
-          (od == null || p.price <= od) &&
-          p.priced_at != null &&
-          now.getTime() - Date.parse(p.priced_at) <= MAX_PRICE_AGE_MS &&
-          riskOf(p) <= agent.config.risk_threshold,
-      )
-      .sort((a, b) => (a.price as number) - (b.price as number) || a.pool_id.localeCompare(b.pool_id))[0];
+    // API.md §3.5: the cheapest pool with a fresh price within risk_threshold (a pool the pool-risk
+    // job has not scored yet gets the §4.6 formula on its price), never above on-demand.
+    const riskOf = (p: PoolItem) => {
+      if (p.risk_score !== null && p.risk_score !== undefined) return p.risk_score;
+      if (!od || !p.price) return null;
+      return poolRiskScore({ interruptions_30d: p.interruptions_30d ?? 0, cv_24h: p.volatility ?? 0, spot: p.price, on_demand: od });
+    };
+    const pools = (await poolsOfType(instance.region, instance.instance_type)).map((p) => ({ ...p, risk_score: riskOf(p) }));
+    const best = rankPools(scorePools(pools, { now: now.getTime(), undatedIsStale: true }), {
+      order: 'best-value',
+      requirePrice: true,
+      maxPrice: od,
+      maxPriceAgeSeconds: MAX_PRICE_AGE_MS / 1000,
+      maxRisk: agent.config.risk_threshold,
+    })[0]?.pool;
     if (!best) {
       throw new UnprocessableError('NO_SUITABLE_POOL', `no ${instance.instance_type} pool with a fresh price and risk ≤ ${agent.config.risk_threshold}`);
     }

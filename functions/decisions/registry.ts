@@ -9,15 +9,14 @@ import { type Upload, type UploadKind, uploadsRepo } from '../shared/db/uploads-
 import {
   canonicalEngineParameters,
   createDefaultEngine,
-  DEFAULT_ENGINE_PARAMETERS,
   type DecisionEngine,
   type DecisionInput,
-  type EngineParameters,
   type EngineParametersInput,
   engineParametersSchema,
 } from '../shared/domain/decision-engine.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/domain/errors.js';
 import { newId } from '../shared/domain/ids.js';
+import { invalidateEngineCache } from '../shared/flows/engine.js';
 import { logger } from '../shared/observability.js';
 
 export interface UploadInput {
@@ -189,61 +188,4 @@ export async function listUploads(kind: UploadKind | undefined) {
       activated_at: u.activated_at,
     })),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The active engine, loaded once per invocation with a short in-memory cache
-// ---------------------------------------------------------------------------------------------
-
-export interface ActiveEngine {
-  engine: DecisionEngine;
-  parameters: EngineParameters;
-  upload_id: string | null;
-  confidence_threshold: number | null;
-}
-
-/** A warm Lambda re-reads the pointer at most this often; activation in this process clears it at once. */
-const ENGINE_CACHE_MS = 30_000;
-let cached: { expiresAt: number; value: Promise<ActiveEngine> } | undefined;
-
-export function invalidateEngineCache(): void {
-  cached = undefined;
-}
-
-const DEFAULT_ACTIVE: ActiveEngine = {
-  engine: createDefaultEngine(DEFAULT_ENGINE_PARAMETERS),
-  parameters: DEFAULT_ENGINE_PARAMETERS,
-  upload_id: null,
-  confidence_threshold: null,
-};
-
-async function loadActive(): Promise<ActiveEngine> {
-  const pointer = await uploadsRepo.pointer(false);
-  if (!pointer?.active_upload_id) return DEFAULT_ACTIVE;
-  const upload = await uploadsRepo.get(pointer.active_upload_id);
-  if (!upload) return DEFAULT_ACTIVE;
-  const parsed = engineParametersSchema.safeParse(upload.parameters);
-  if (!parsed.success) {
-    // Activation checked it; a schema change since then must not break decisions: use the defaults.
-    logger.error('active upload no longer parses; using default parameters', { uploadId: upload.upload_id });
-    return DEFAULT_ACTIVE;
-  }
-  return {
-    engine: createDefaultEngine(parsed.data),
-    parameters: parsed.data,
-    upload_id: upload.upload_id,
-    confidence_threshold: upload.confidence_threshold,
-  };
-}
-
-/** The engine to decide with: the active upload's parameters, or the defaults. */
-export function activeEngine(nowMs = Date.now()): Promise<ActiveEngine> {
-  if (!cached || cached.expiresAt <= nowMs) {
-    const value = loadActive().catch((err: unknown) => {
-      cached = undefined;
-      throw err;
-    });
-    cached = { expiresAt: nowMs + ENGINE_CACHE_MS, value };
-  }
-  return cached.value;
 }

@@ -1,16 +1,18 @@
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { decisionsRepo, type StoredDecision } from '../shared/db/decisions-repo.js';
 import { savingsRepo } from '../shared/db/savings-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
+import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 import { willAutoExecute } from '../shared/domain/decision-engine.js';
+import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { newId, ttlAfterDays } from '../shared/domain/ids.js';
 import { utcDay } from '../shared/domain/savings.js';
-import { round } from '../shared/domain/switches.js';
+import { round } from '../shared/domain/numbers.js';
 import type { Caller } from '../shared/domain/types.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
-import { evaluateAgent, isFresh, type Overrides, poolPrice } from './evaluate.js';
+import { evaluateAgent, type Overrides, poolPrice } from '../shared/flows/engine.js';
 
 export { activateUpload, createUpload, fallbackUpload, listUploads } from './registry.js';
 
@@ -49,11 +51,15 @@ export async function switchRecommendation(caller: Caller, agentId: string, now:
   const od = input.on_demand_price > 0 ? input.on_demand_price : null;
   const currentId = input.current.mode === 'spot' ? input.current.pool_id : null;
   const current = currentId ? pools.find((p) => p.pool_id === currentId) : undefined;
-  const alternatives = pools
-    .filter((p) => p.pool_id !== currentId && typeof p.price === 'number' && p.price > 0 && isFresh(p, now.getTime()))
-    .sort((a, b) => (a.price as number) - (b.price as number) || a.pool_id.localeCompare(b.pool_id))
+  // The cheapest other pools with a fresh price (shared ranking), up to 5.
+  const alternatives = rankPools(scorePools(pools, { now: now.getTime(), undatedIsStale: true }), {
+    order: 'best-value',
+    excludePoolIds: [currentId],
+    requirePrice: true,
+    maxPriceAgeSeconds: MAX_PRICE_AGE_MS / 1000,
+  })
     .slice(0, 5)
-    .map((p) => poolPrice(p, od));
+    .map((s) => poolPrice(s.pool, od));
   return {
     recommendation: { decision_id: null, ...decision },
     auto_switch_enabled: agent.config.auto_switch_enabled,

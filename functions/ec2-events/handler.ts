@@ -3,17 +3,18 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
-import { MalformedEventError } from './schemas.js';
+import { MalformedEventError, parseEc2Event } from './schemas.js';
 import { processEc2Event } from './service.js';
 
 /**
- * The `ec2-events` Lambda: EventBridge → one event per invocation (API.md §5). A malformed event
- * throws, so EventBridge/Lambda retry it twice and then deliver it to the dead-letter queue; an
- * unknown instance, a duplicate or an event we do not act on returns normally.
+ * The `ec2-events` Lambda: EventBridge → one event per invocation (API.md §5). The event is
+ * validated here, at the edge (zod, schemas.ts): a malformed event throws, so EventBridge/Lambda
+ * retry it twice and then deliver it to the dead-letter queue; the service receives the typed
+ * event. An unknown instance, a duplicate or an event we do not act on returns normally.
  */
 export const handler = middy(async (event: unknown, _context: Context) => {
   try {
-    return await processEc2Event(event);
+    return await processEc2Event(parseEc2Event(event), new Date());
   } catch (err) {
     if (err instanceof MalformedEventError) {
       metrics.addMetric('Ec2EventMalformed', MetricUnit.Count, 1);

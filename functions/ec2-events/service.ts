@@ -9,12 +9,13 @@ import { INTERRUPTION_LEAD_SECONDS, type SignalType } from '../shared/domain/inc
 import type { Agent, Instance } from '../shared/domain/types.js';
 import { notify } from '../shared/notify.js';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
-import { replicaOfInstance, reportSignal } from '../emergency/incidents.js';
-import { healthInstanceIds, parseEc2Event, type ParsedEvent } from './schemas.js';
+import { reportSignal } from '../shared/flows/interruption/intake.js';
+import { replicaOfInstance } from '../shared/flows/replicas.js';
+import { healthInstanceIds, type ParsedEvent } from './schemas.js';
 
 /**
- * The EC2 events consumer (API.md §5). Per event:
- *  1. validate (zod; malformed → throw → EventBridge retries, then the DLQ);
+ * The EC2 events consumer (API.md §5). Per event, validated at the handler edge (handler.ts):
+ *  1. (zod: malformed → throw → EventBridge retries, then the DLQ);
  *  2. resolve `detail.instance-id` → instance → agent (two GetItems on keys). An instance no live
  *     agent of this installation owns, or an account the owning client did not allow, is counted
  *     and logged and writes NOTHING — not an error;
@@ -162,8 +163,7 @@ function accountOf(parsed: Exclude<ParsedEvent, { kind: 'ignored' }>): string {
   return typeof affected === 'string' && /^\d{12}$/.test(affected) ? affected : parsed.event.account;
 }
 
-export async function processEc2Event(raw: unknown, now = new Date()): Promise<EventSummary> {
-  const parsed = parseEc2Event(raw);
+export async function processEc2Event(parsed: ParsedEvent, now: Date): Promise<EventSummary> {
   const base = { event_id: parsed.event.id, detail_type: parsed.event['detail-type'] };
   if (parsed.kind === 'ignored') {
     metrics.addMetric('Ec2EventIgnored', MetricUnit.Count, 1);

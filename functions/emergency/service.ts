@@ -1,12 +1,8 @@
-import { loadAgent } from '../agents/access.js';
-import { placeholderReplica } from '../agents/service.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
-import { incidentsRepo, openIncidentItem } from '../shared/db/incidents-repo.js';
+import { incidentsRepo } from '../shared/db/incidents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { ACTIVE_REPLICA_STATUSES, putReplicaTx, replicasRepo } from '../shared/db/replicas-repo.js';
+import { replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact } from '../shared/db/transaction.js';
 import { parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
 import {
   effectiveRebalancePolicy,
@@ -15,15 +11,18 @@ import {
   INTERRUPTION_LEAD_SECONDS,
   type Incident,
 } from '../shared/domain/incidents.js';
+import { isActiveReplica } from '../shared/domain/replicas.js';
 import type { Agent, Caller, Instance, Replica } from '../shared/domain/types.js';
-import { emergencyReplicaDecline, emergencyReplicaReply, replicaView } from '../replicas/views.js';
-import { registerLaunchedReplica } from '../replicas/service.js';
-import { reportSignal } from './incidents.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
+import { reportSignal } from '../shared/flows/interruption/intake.js';
+import { placeholderReplica } from '../shared/flows/replicas.js';
+import { replicaView } from '../shared/views/replica.js';
+import { registerLaunchedReplica } from './launched-replica.js';
+import { emergencyReplicaDecline, emergencyReplicaReply } from './views.js';
 
 /** A listed instance is not listed again for 5 minutes (API.md §3.7). */
 const RELIST_SECONDS = 300;
 
-const isActive = (r: Replica) => ACTIVE_REPLICA_STATUSES.has(r.status);
 const iso = (value: string | null | undefined, fallback: Date): string =>
   value ? parseTimestamp(value).toISOString() : fallback.toISOString();
 
@@ -139,7 +138,7 @@ async function terminationReply(incident: Incident | undefined, agent: Agent, fo
   // The agent's current config (it may have changed since the request began).
   const fresh = (await agentsRepo.get(agent.id)) ?? agent;
   const autoSwitchOff = !fresh.config.enabled || !fresh.config.auto_switch_enabled;
-  const canCreate = !autoSwitchOff && !(await replicasRepo.listByAgent(agent.id)).some(isActive);
+  const canCreate = !autoSwitchOff && !(await replicasRepo.listByAgent(agent.id)).some(isActiveReplica);
   return {
     success: false,
     message: incident.message ?? 'no replica to promote',
@@ -213,7 +212,7 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   if (current.primary_instance_id !== instance.id) {
     return { status: 200, body: emergencyReplicaDecline('NOT_PRIMARY', `${instance.id} is not the PRIMARY (it is ${instance.role})`, incident.id, urgency) };
   }
-  const existing = replicas.find((r) => isActive(r) && r.status === 'ready') ?? replicas.find(isActive);
+  const existing = replicas.find((r) => isActiveReplica(r) && r.status === 'ready') ?? replicas.find(isActiveReplica);
   if (existing) {
     // This very report's incident pre-warmed it (rebalance policy): for the agent, it was created now.
     const createdNow = created && incident.action_taken === 'replica_prewarmed' && incident.replica_id === existing.id;
@@ -267,39 +266,13 @@ export async function createEmergencyReplica(caller: Caller, agentId: string, in
   const stillOpen = !FINAL_OUTCOMES.has(incident.outcome);
   try {
     await transact([
-      putReplicaTx(placeholder),
-      {
-        // At most one emergency replica per notice (API.md §4.4).
-        Update: {
-          TableName: tableName(),
-          Key: keys.incident(incident.id),
-          UpdateExpression: stillOpen
-            ? 'SET replica_id = :rid, awaiting_replica_id = :rid, #v = #v + :one'
-            : 'SET replica_id = :rid, #v = #v + :one',
-          ConditionExpression: `(attribute_not_exists(replica_id) OR replica_id = :null)${stillOpen ? ' AND #outcome IN (:open, :handled)' : ''}`,
-          ExpressionAttributeNames: { '#v': 'version', ...(stillOpen ? { '#outcome': 'outcome' } : {}) },
-          ExpressionAttributeValues: {
-            ':rid': placeholder.id,
-            ':null': null,
-            ':one': 1,
-            ...(stillOpen ? { ':open': 'open', ':handled': 'handled' } : {}),
-          },
-        },
-      },
+      replicasRepo.createTx(placeholder),
+      incidentsRepo.claimReplicaTx(incident, placeholder.id),
       // Waiting for this replica keeps the incident on the reconciler's queue.
-      ...(stillOpen && signal === 'termination'
-        ? [
-            {
-              Put: {
-                TableName: tableName(),
-                Item: openIncidentItem(incident, at),
-              },
-            },
-          ]
-        : []),
+      ...(stillOpen && signal === 'termination' ? [incidentsRepo.reopenTx(incident, at)] : []),
     ]);
   } catch (err) {
-    if (!cancellationReasons(err)) throw err;
+    if (!(err instanceof TransactionConflict)) throw err;
     const fresh = await incidentsRepo.get(incident.id);
     const other = fresh?.replica_id ? await replicasRepo.get(agent.id, fresh.replica_id) : undefined;
     return {
@@ -376,7 +349,7 @@ export async function rebalanceRecommendation(
 export async function emergencyStatus(caller: Caller, agentId: string) {
   const agent = await loadAgent(caller, agentId);
   const [last, replicas] = await Promise.all([incidentsRepo.lastOfAgent(agent.id), replicasRepo.listByAgent(agent.id)]);
-  const activeReplicas = replicas.filter(isActive);
+  const activeReplicas = replicas.filter(isActiveReplica);
   const activeReplica = activeReplicas.find((r) => r.status === 'ready') ?? activeReplicas[0];
   const now = new Date();
   return {

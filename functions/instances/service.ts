@@ -4,19 +4,21 @@
  * canonical hourly series (PRICEH); volatility from the consolidated 5-minute series (PRICE5M).
  * Every `{iid}` route answers only the instance's own client (another client's instance is 404).
  */
-import { loadAgent } from '../agents/access.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { type CanonicalPriceItem, type PoolItem, pricesRepo } from '../shared/db/prices-repo.js';
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { NotFoundError, UnprocessableError, ValidationError } from '../shared/domain/errors.js';
 import { parsePoolId } from '../shared/domain/ids.js';
+import { round } from '../shared/domain/numbers.js';
+import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { clamp, p50, volatilityCategory } from '../shared/domain/risk.js';
 import type { Agent, Caller, Instance } from '../shared/domain/types.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { type InstanceEventSeverity, listInstanceEvents } from '../shared/instance-log.js';
 import { poolWindowStats } from '../shared/pool-series.js';
-import { instanceView, ROLES_BY_STATUS } from './views.js';
+import { instanceView, ROLES_BY_STATUS } from '../shared/views/instance.js';
 import { MAX_PRICE_AGE_MS } from '../shared/domain/commands.js';
 
 const HOUR_MS = 3_600_000;
@@ -28,7 +30,6 @@ export const DEFAULT_SWITCH_DOWNTIME_SECONDS = 60;
 const RECENT_SWITCH_DAYS = 30;
 const CLIENT_SWITCH_SAMPLE = 50;
 
-const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 const positive = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
 
 /** The instance, if the caller may see it (another client's instance is reported as absent). */
@@ -84,58 +85,18 @@ export interface ListInstancesQuery {
 }
 
 /**
- * A client's instances, newest first (GSI2 `CLIENT#<cid>#INSTANCES`). Filters are a
- * FilterExpression; pages are refilled until `limit` matches or the index ends, so a page is short
- * only at the end. `search`: substring of the instance id, type, AZ, pool, hostname or private IP
- * (as typed, and lower-cased).
+ * A client's instances, newest first; pages are refilled until `limit` matches or the list ends
+ * (instances-repo listByClient). `search`: substring of the instance id, type, AZ, pool, hostname
+ * or private IP (as typed, and lower-cased).
  */
 export async function listClientInstances(clientId: string, query: ListInstancesQuery) {
-  const conditions: string[] = [];
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const roles = ROLES_BY_STATUS[query.status];
-  if (roles) {
-    names['#role'] = 'role';
-    conditions.push(`#role IN (${roles.map((r, i) => {
-      values[`:role${i}`] = r;
-      return `:role${i}`;
-    }).join(', ')})`);
-  }
-  if (query.mode) {
-    names['#mode'] = 'mode';
-    values[':mode'] = query.mode;
-    conditions.push('#mode = :mode');
-  }
-  if (query.agent_id) {
-    values[':agent'] = query.agent_id;
-    conditions.push('agent_id = :agent');
-  }
-  const search = query.search?.trim();
-  if (search) {
-    const variants = [...new Set([search, search.toLowerCase()])];
-    const fields = ['id', 'instance_type', 'az', 'pool_id', 'hostname', 'private_ip'];
-    const parts: string[] = [];
-    fields.forEach((f, i) => {
-      names[`#s${i}`] = f;
-      variants.forEach((v, j) => {
-        values[`:q${j}`] = v;
-        parts.push(`contains(#s${i}, :q${j})`);
-      });
-    });
-    conditions.push(`(${parts.join(' OR ')})`);
-  }
-  const filter = conditions.length
-    ? { expression: conditions.join(' AND '), ...(Object.keys(names).length ? { names } : {}), values }
-    : undefined;
-  const instances: Instance[] = [];
-  let token = query.nextToken;
-  for (let round = 0; round < 20; round++) {
-    const page = await instancesRepo.listByClient(clientId, query.limit - instances.length, token, filter);
-    instances.push(...page.items);
-    token = page.nextToken ?? undefined;
-    if (!token || instances.length >= query.limit) break;
-  }
-  return { instances: instances.map(instanceView), nextToken: token ?? null };
+  const page = await instancesRepo.listByClient(clientId, query.limit, query.nextToken, {
+    ...(ROLES_BY_STATUS[query.status] ? { roles: ROLES_BY_STATUS[query.status] } : {}),
+    ...(query.mode ? { mode: query.mode } : {}),
+    ...(query.agent_id ? { agentId: query.agent_id } : {}),
+    ...(query.search ? { search: query.search } : {}),
+  });
+  return { instances: page.items.map(instanceView), nextToken: page.nextToken };
 }
 
 // ---- GET /api/client/instances/{iid}/pricing ----
@@ -471,7 +432,13 @@ export async function simulateSwitch(
       if (!target) reasons.push(`no price is known for pool ${body.target_pool}`);
     } else {
       const others = pools.filter((p) => p.pool_id !== instance.pool_id && positive(p.price) !== null);
-      target = others.find((p) => (p.risk_score ?? 0) <= riskThreshold && fresh(p)) ?? others[0];
+      // The cheapest fresh pool within the risk threshold (shared ranking), else the cheapest other pool.
+      const safe = rankPools(scorePools(others, { now: now.getTime(), undatedIsStale: true }), {
+        order: 'best-value',
+        maxRisk: riskThreshold,
+        maxPriceAgeSeconds: MAX_PRICE_AGE_MS / 1000,
+      })[0];
+      target = safe?.pool ?? others[0];
       if (!target) reasons.push('no other priced pool of this instance type');
     }
     if (target && instance.mode === 'spot' && target.pool_id === instance.pool_id) {

@@ -1,4 +1,4 @@
-import { adminRepo, andFilters } from '../shared/db/admin-repo.js';
+import { adminRepo } from '../shared/db/admin-repo.js';
 import { type AlertType, alertsRepo, type PricingAlert } from '../shared/db/alerts-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { notificationsRepo } from '../shared/db/notifications-repo.js';
@@ -40,12 +40,9 @@ export async function listNotifications(
   query: { unread_only: boolean; severity?: Severity; client_id?: string },
 ) {
   const target = targetOf(caller, query.client_id);
-  const filter = andFilters([
-    query.unread_only ? { expression: '#f_read = :f_false', names: { '#f_read': 'is_read' }, values: { ':f_false': false } } : undefined,
-    query.severity ? { expression: '#f_sev = :f_sev', names: { '#f_sev': 'severity' }, values: { ':f_sev': query.severity } } : undefined,
-  ]);
+  const filter = { unreadOnly: query.unread_only, ...(query.severity ? { severity: query.severity } : {}) };
   const [page, unread] = await Promise.all([
-    adminRepo.clientNotificationsPage(target, NOTIFICATION_LIST_LIMIT, undefined, filter),
+    adminRepo.notificationsPage({ clientId: target }, NOTIFICATION_LIST_LIMIT, undefined, filter),
     adminRepo.countUnread(target),
   ]);
   return { notifications: page.items.map(notificationView), unread_count: unread };

@@ -1,41 +1,31 @@
-import { CLEANUP_GRACE_SECONDS, loadAgent } from '../agents/access.js';
-import { placeholderReplica } from '../agents/service.js';
-import { agentVersionTx, lostReplicaEffects, lostReplicaPlan, onReplicaReady } from '../emergency/incidents.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
-import { cancellationReasons, transact } from '../shared/db/conditions.js';
-import { incidentsRepo } from '../shared/db/incidents-repo.js';
-import { instanceItem, instancesRepo } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
 import { PromotionConflict, promoteReplicaTx } from '../shared/db/promotion-repo.js';
-import { replicaInstanceRecord } from '../shared/domain/instances.js';
-import {
-  ACTIVE_REPLICA_STATUSES,
-  isPlaceholderId,
-  putReplicaTx,
-  replicasRepo,
-  saveReplicaTx,
-} from '../shared/db/replicas-repo.js';
+import { replicasRepo } from '../shared/db/replicas-repo.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
+import { FINAL_REPLICA_STATUSES, isActiveReplica, isPlaceholderId } from '../shared/domain/replicas.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
+import { onReplicaReady } from '../shared/flows/interruption/promotion.js';
+import { lostReplicaEffects, lostReplicaPlan } from '../shared/flows/interruption/replica-loss.js';
+import { placeholderReplica, replicaInstanceTx } from '../shared/flows/replicas.js';
 import {
   ConflictError,
   NotFoundError,
   UnprocessableError,
   ValidationError,
+  retryOnVersionConflict,
   VersionConflictError,
 } from '../shared/domain/errors.js';
 import { newId, parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
-import { FINAL_OUTCOMES } from '../shared/domain/incidents.js';
-import type { Agent, Caller, Instance, Replica, ReplicaStatus } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
+import type { Agent, Caller, Replica, ReplicaStatus } from '../shared/domain/types.js';
+import { promotionChanges, publishEvent } from '../shared/feed.js';
 import { chooseReplicaPool } from '../shared/placement.js';
-import { emergencyReplicaDecline, emergencyReplicaReply, replicaView } from './views.js';
+import { replicaView } from '../shared/views/replica.js';
 
 /** A terminated replica is reported unconfirmed for 24 h at most (API.md §4.2). */
 const UNCONFIRMED_TERMINATION_SECONDS = 24 * 3600;
 const MAX_ATTEMPTS = 4;
 
-const isActive = (r: Replica) => ACTIVE_REPLICA_STATUSES.has(r.status);
-const FINAL_STATUSES = new Set<ReplicaStatus>(['promoted', 'failed', 'terminated']);
 const PROGRESS: Partial<Record<ReplicaStatus, number>> = { launching: 0, syncing: 1, ready: 2 };
 
 /**
@@ -44,7 +34,7 @@ const PROGRESS: Partial<Record<ReplicaStatus, number>> = { launching: 0, syncing
  */
 export function replicaTransition(from: ReplicaStatus, to: ReplicaStatus): 'same' | 'ok' | 'illegal' {
   if (from === to) return 'same';
-  if (FINAL_STATUSES.has(from)) return 'illegal';
+  if (FINAL_REPLICA_STATUSES.has(from)) return 'illegal';
   if (to === 'failed' || to === 'terminated') return 'ok';
   const a = PROGRESS[from];
   const b = PROGRESS[to];
@@ -56,43 +46,10 @@ const invalidTransition = (from: ReplicaStatus, to: string) =>
     { field: 'body.status', issue: `invalid transition from ${from}` },
   ]);
 
-/** Re-runs a read-modify-write that lost a version race, when the caller sent no version (API.md §1.4). */
-async function retrying<T>(explicitVersion: boolean, attempt: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (explicitVersion || !(err instanceof VersionConflictError) || i >= MAX_ATTEMPTS - 1) throw err;
-    }
-  }
-}
-
 async function loadReplica(agent: Agent, replicaId: string): Promise<Replica> {
   const replica = await replicasRepo.get(agent.id, replicaId);
   if (!replica) throw new NotFoundError('replica');
   return replica;
-}
-
-/**
- * The transaction item creating a replica's instance (or nothing when this replica already owns
- * it). An instance that belongs to something else is 409 ALREADY_EXISTS.
- */
-async function replicaInstanceTx(agent: Agent, replica: Replica, instanceId: string, at: string) {
-  const existing = await instancesRepo.get(instanceId);
-  if (existing) {
-    const owner = (existing as Instance & { replica_id?: string }).replica_id;
-    if (existing.agent_id === agent.id && existing.role === 'REPLICA' && (owner === undefined || owner === replica.id)) return [];
-    throw new ConflictError('ALREADY_EXISTS', `instance ${instanceId} is already registered (${existing.role})`);
-  }
-  return [
-    {
-      Put: {
-        TableName: tableName(),
-        Item: { ...instanceItem(replicaInstanceRecord(agent, replica, instanceId, 'REPLICA', at)), replica_id: replica.id },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-  ];
 }
 
 const poolView = (r: Replica) => ({
@@ -124,7 +81,7 @@ export async function listReplicas(
     now.getTime() - Date.parse(r.terminated_at ?? r.created_at) <= UNCONFIRMED_TERMINATION_SECONDS * 1000;
   let selected: Replica[];
   if (!query.status) {
-    selected = all.filter((r) => isActive(r) || (query.include_terminated && r.status === 'terminated'));
+    selected = all.filter((r) => isActiveReplica(r) || (query.include_terminated && r.status === 'terminated'));
   } else if (query.status === 'terminated') {
     selected = all.filter(unconfirmed);
   } else if (query.status === 'launching') {
@@ -166,8 +123,8 @@ export async function createReplica(caller: Caller, agentId: string, input: Crea
     const replicas = await replicasRepo.listByAgent(agent.id);
     const clash =
       input.replica_type === 'manual'
-        ? replicas.find((r) => isActive(r) && r.type === 'manual')
-        : replicas.find((r) => isActive(r) && r.type !== 'manual');
+        ? replicas.find((r) => isActiveReplica(r) && r.type === 'manual')
+        : replicas.find((r) => isActiveReplica(r) && r.type !== 'manual');
     if (clash) {
       throw new UnprocessableError(
         'REPLICA_EXISTS',
@@ -178,11 +135,10 @@ export async function createReplica(caller: Caller, agentId: string, input: Crea
     const launched = input.instance_id && !isPlaceholderId(input.instance_id) ? input.instance_id : undefined;
     const instanceTx = launched ? await replicaInstanceTx(agent, replica, launched, at) : [];
     try {
-      await transact([putReplicaTx(replica), agentVersionTx(agent), ...instanceTx]);
+      await transact([replicasRepo.createTx(replica), agentsRepo.versionGuardTx(agent), ...instanceTx]);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons || attempt >= MAX_ATTEMPTS - 1) throw err;
-      if (reasons[2] === 'ConditionalCheckFailed') {
+      if (!(err instanceof TransactionConflict) || attempt >= MAX_ATTEMPTS - 1) throw err;
+      if (err.failedOn('instance')) {
         throw new ConflictError('ALREADY_EXISTS', `instance ${input.instance_id} is already registered`);
       }
       continue; // the agent changed (another replica, a config change): re-read and decide again
@@ -240,57 +196,6 @@ async function newReplica(agent: Agent, input: CreateReplicaInput, at: string): 
   };
 }
 
-/**
- * create-emergency-replica with `parent_instance_id`: the agent launched a replica itself and
- * registers it (`instance_id` is the replica). It joins the open termination incident, if any.
- */
-export async function registerLaunchedReplica(
-  agent: Agent,
-  input: { instance_id: string; pool_id?: string | null; replica_type?: Replica['type'] | null; status?: ReplicaStatus | null; parent_instance_id?: string | null },
-  now: Date,
-) {
-  const at = now.toISOString();
-  const urgency = agent.notice_status === 'rebalance' ? ('high' as const) : ('critical' as const);
-  const replicas = await replicasRepo.listByAgent(agent.id);
-  const existing = replicas.find((r) => r.instance_id === input.instance_id);
-  const reply = (r: Replica, existingFlag: boolean, incidentId: string | null, message: string) =>
-    emergencyReplicaReply(r, { existing: existingFlag, urgency, emergencyEventId: incidentId, message });
-  if (existing) return { status: 200, body: reply(existing, true, existing.emergency_event_id, 'this replica is already registered') };
-  const parsed = parsePoolId(input.pool_id as string);
-  if (agent.instance_type && parsed.instanceType !== agent.instance_type) {
-    return { status: 200, body: emergencyReplicaDecline('NO_SUITABLE_POOL', `pool ${input.pool_id} is not of type ${agent.instance_type}`, null, urgency) };
-  }
-  const incident =
-    agent.primary_instance_id && agent.notice_status === 'termination'
-      ? await incidentsRepo.findBySignal(agent.primary_instance_id, 'termination')
-      : undefined;
-  const open = incident && !FINAL_OUTCOMES.has(incident.outcome) ? incident : undefined;
-  const base = await placeholderReplica(agent, input.replica_type ?? 'automatic-termination', at);
-  const status = input.status && !FINAL_STATUSES.has(input.status) && input.status !== 'launching' ? input.status : 'syncing';
-  const replica: Replica = {
-    ...base,
-    instance_id: input.instance_id,
-    pool_id: input.pool_id ?? null,
-    az: parsed.az,
-    instance_type: parsed.instanceType,
-    region: parsed.region || agent.region,
-    status,
-    parent_instance_id: input.parent_instance_id ?? agent.primary_instance_id,
-    launched_at: at,
-    emergency_event_id: open?.id ?? null,
-  };
-  const instanceTx = await replicaInstanceTx(agent, replica, input.instance_id, at);
-  await transact([
-    putReplicaTx(replica),
-    ...instanceTx,
-    ...(open && !open.awaiting_replica_id
-      ? [incidentsRepo.resolveTx(open.id, { awaiting_replica_id: replica.id, replica_id: replica.id }, { firstHandling: false })]
-      : []),
-  ]);
-  if (status === 'ready') await onReplicaReady(agent.id, replica.id, now);
-  return { status: 201, body: reply(replica, false, open?.id ?? null, `replica ${replica.instance_id} registered`) };
-}
-
 // ---------------------------------------------------------------------------------------------
 // PUT /api/agents/{aid}/replicas/{rid}
 
@@ -305,7 +210,7 @@ export async function attachReplica(
   const at = now.toISOString();
   const expected = input.version ?? ifMatch;
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
-  const saved = await retrying(expected !== undefined, async () => {
+  const saved = await retryOnVersionConflict(expected !== undefined, async () => {
     const replica = await loadReplica(agent, replicaId);
     if (expected !== undefined && expected !== replica.version) throw new VersionConflictError(replica.version);
     if (replica.instance_id === input.instance_id) return replica; // the agent repeating itself
@@ -320,7 +225,7 @@ export async function attachReplica(
         ...replica,
         instance_id: input.instance_id,
         status,
-        is_active: ACTIVE_REPLICA_STATUSES.has(status),
+        is_active: isActiveReplica({ status }),
         launched_at: replica.launched_at ?? at,
       },
       replica.version,
@@ -352,7 +257,7 @@ export async function deleteReplica(caller: Caller, agentId: string, replicaId: 
     try {
       await transact(plan.items);
     } catch (err) {
-      if (!cancellationReasons(err) || attempt >= MAX_ATTEMPTS - 1) throw err;
+      if (!(err instanceof TransactionConflict) || attempt >= MAX_ATTEMPTS - 1) throw err;
       continue;
     }
     const replaced = plan.replacement !== undefined;
@@ -382,7 +287,7 @@ export async function promoteReplica(
   const replica = await loadReplica(agent, replicaId);
   const expected = input.version ?? ifMatch;
   if (expected !== undefined && expected !== replica.version) throw new VersionConflictError(replica.version);
-  if (FINAL_STATUSES.has(replica.status)) throw invalidTransition(replica.status, 'promoted');
+  if (FINAL_REPLICA_STATUSES.has(replica.status)) throw invalidTransition(replica.status, 'promoted');
   const fromStatuses: ReplicaStatus[] = input.wait_for_sync ? ['ready'] : ['ready', 'syncing', 'launching'];
   if (isPlaceholderId(replica.instance_id) || !fromStatuses.includes(replica.status)) {
     throw new UnprocessableError(
@@ -394,12 +299,12 @@ export async function promoteReplica(
   const oldId = agent.primary_instance_id;
   const oldInstance = oldId ? await instancesRepo.get(oldId) : undefined;
   const demoted = input.demote_old_primary && oldInstance !== undefined;
-  const extra = [];
+  const extra: TxPart[] = [];
   if (demoted && oldInstance) {
     // The old PRIMARY becomes a REPLICA, with its replica record (API.md §4.2 "a former PRIMARY demoted by a promotion").
     const base = await placeholderReplica(agent, 'manual', at);
     extra.push(
-      putReplicaTx({
+      replicasRepo.createTx({
         ...base,
         instance_id: oldInstance.id,
         status: 'ready',
@@ -410,7 +315,7 @@ export async function promoteReplica(
         hourly_cost: oldInstance.spot_price,
         parent_instance_id: replica.instance_id,
         launched_at: oldInstance.created_at,
-      }),
+      }, 'demoted-replica'),
     );
   }
   try {
@@ -439,10 +344,7 @@ export async function promoteReplica(
     type: 'instance_role_changed',
     data: {
       agent_id: agent.id,
-      changes: [
-        { instance_id: replica.instance_id, from: 'REPLICA', to: 'PRIMARY' },
-        ...(oldId ? [{ instance_id: oldId, from: 'PRIMARY', to: demoted ? 'REPLICA' : 'ZOMBIE' }] : []),
-      ],
+      changes: promotionChanges(replica.instance_id, oldId, demoted ? 'REPLICA' : 'ZOMBIE'),
       reason: 'manual promotion',
     },
     now,
@@ -481,7 +383,7 @@ async function applyStatus(
   now: Date,
 ): Promise<Replica> {
   const at = now.toISOString();
-  const saved = await retrying(false, async () => {
+  const saved = await retryOnVersionConflict(false, async () => {
     const replica = await loadReplica(agent, replicaId);
     const transition = replicaTransition(replica.status, status);
     if (transition === 'illegal') throw invalidTransition(replica.status, status);
@@ -490,7 +392,7 @@ async function applyStatus(
       if (status === 'terminated' && !replica.termination_confirmed) {
         // The agent confirms a termination the server asked for (replicas?status=terminated).
         await transact([
-          saveReplicaTx({ ...next, termination_confirmed: true, terminated_at: replica.terminated_at ?? at }, replica.version),
+          replicasRepo.saveTx({ ...next, termination_confirmed: true, terminated_at: replica.terminated_at ?? at }, replica.version),
           ...(await terminatedInstanceTx(replica, at)),
         ]);
         return { ...next, termination_confirmed: true, version: replica.version + 1 };
@@ -509,7 +411,7 @@ async function applyStatus(
       try {
         await transact([...effects, ...(status === 'terminated' ? await terminatedInstanceTx(replica, at) : [])]);
       } catch (err) {
-        if (cancellationReasons(err)) throw new VersionConflictError(replica.version, { cause: err });
+        if (err instanceof TransactionConflict) throw new VersionConflictError(replica.version, { cause: err });
         throw err;
       }
       return (await replicasRepo.get(agent.id, replica.id)) as Replica;
@@ -521,30 +423,15 @@ async function applyStatus(
 }
 
 /** The replica's EC2 instance is gone: its instance item becomes TERMINATED (confirmed). */
-async function terminatedInstanceTx(replica: Replica, at: string) {
+async function terminatedInstanceTx(replica: Replica, at: string): Promise<TxPart[]> {
   if (isPlaceholderId(replica.instance_id)) return [];
   const instance = await instancesRepo.get(replica.instance_id);
   if (!instance || instance.agent_id !== replica.agent_id || instance.role !== 'REPLICA') return [];
   return [
-    {
-      Update: {
-        TableName: tableName(),
-        Key: keys.instance(instance.id),
-        UpdateExpression:
-          'SET #role = :t, GSI1SK = :gsi, GSI3PK = :gsi3, terminated_at = :at, termination_confirmed = :true, #v = #v + :one',
-        ConditionExpression: '#role = :replica',
-        ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
-        ExpressionAttributeValues: {
-          ':t': 'TERMINATED',
-          ':gsi': keys.instancesOfAgentIndex(replica.agent_id, 'TERMINATED', instance.id).GSI1SK,
-          ':gsi3': keys.allInstancesIndex('TERMINATED', '', '').GSI3PK,
-          ':at': at,
-          ':true': true,
-          ':one': 1,
-          ':replica': 'REPLICA',
-        },
-      },
-    },
+    instancesRepo.changeRoleTx(instance, 'TERMINATED', at, {
+      expect: { role: 'REPLICA' },
+      set: { terminated_at: at, termination_confirmed: true },
+    }),
   ];
 }
 
@@ -584,7 +471,7 @@ export async function updateReplicaSyncStatus(
 export async function getReplicaConfig(caller: Caller, agentId: string) {
   const agent = await loadAgent(caller, agentId);
   const replicas = await replicasRepo.listByAgent(agent.id);
-  return { enabled: agent.config.manual_replica_enabled, count: replicas.filter(isActive).length };
+  return { enabled: agent.config.manual_replica_enabled, count: replicas.filter(isActiveReplica).length };
 }
 
 export async function listClientReplicas(clientId: string, query: { agent_id?: string }, now: Date) {
@@ -597,7 +484,7 @@ export async function listClientReplicas(clientId: string, query: { agent_id?: s
   }
   const rows = await Promise.all(
     agents.map(async (agent) => {
-      const replicas = (await replicasRepo.listByAgent(agent.id)).filter(isActive);
+      const replicas = (await replicasRepo.listByAgent(agent.id)).filter(isActiveReplica);
       const primary = agent.primary_instance_id ? { instance_id: agent.primary_instance_id, az: agent.az, mode: agent.current_mode } : null;
       return replicas.map((r) => ({ agent_id: agent.id, primary, replica: replicaView(r, now) }));
     }),

@@ -1,15 +1,14 @@
-import { CLEANUP_GRACE_SECONDS, loadAgent } from '../agents/access.js';
-import { getItem, putIfAbsent } from '../shared/db/conditions.js';
-import { instancesRepo, roleChange } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
 import { type StagedPoint, pricesRepo } from '../shared/db/prices-repo.js';
+import { reportsRepo } from '../shared/db/reports-repo.js';
 import { replicasRepo } from '../shared/db/replicas-repo.js';
 import { NotFoundError } from '../shared/domain/errors.js';
 import { recordInstanceEvent } from '../shared/instance-log.js';
 import { newId, parsePoolId, parseTimestamp, ttlAfterDays } from '../shared/domain/ids.js';
 import type { Caller, Mode } from '../shared/domain/types.js';
 
-/** switch-report (issue 4) lives in ./switch-report.ts. */
+/** switch-report (API.md §3.10) lives in ./switch-report.ts. */
 export { recordSwitchReport } from './switch-report.js';
 
 export interface PricingReportInput {
@@ -38,24 +37,14 @@ export interface PricingReportInput {
 export async function recordPricingReport(caller: Caller, agentId: string, input: PricingReportInput, now: Date) {
   const agent = await loadAgent(caller, agentId);
   const collectedAt = parseTimestamp(input.pricing.collected_at).toISOString();
-  const reportKey = keys.pricingReport(agent.id, collectedAt);
   const reportId = newId();
-  const fresh = await putIfAbsent({
-    ...reportKey,
-    entity: 'pricing-report',
-    report_id: reportId,
-    pools_recorded: input.pricing.spot_pools.length,
-    ttl: ttlAfterDays(now, 14),
-  });
-  if (!fresh) {
-    const previous = await getItem<{ report_id: string; pools_recorded: number }>(reportKey);
-    return {
-      success: true as const,
-      report_id: previous?.report_id ?? reportId,
-      pools_recorded: previous?.pools_recorded ?? 0,
-      duplicate: true,
-    };
-  }
+  const previous = await reportsRepo.claimPricingReport(
+    agent.id,
+    collectedAt,
+    { report_id: reportId, pools_recorded: input.pricing.spot_pools.length },
+    ttlAfterDays(now, 14),
+  );
+  if (previous) return { success: true as const, report_id: previous.report_id, pools_recorded: previous.pools_recorded, duplicate: true };
   const reporter = await instancesRepo.get(input.instance.instance_id);
   const sourceRole: StagedPoint['source_role'] =
     reporter && reporter.agent_id === agent.id && reporter.role === 'REPLICA' ? 'REPLICA' : 'PRIMARY';
@@ -109,16 +98,18 @@ export async function recordCleanupReport(
   const deletedSnapshots = count(input.snapshots?.deleted) + count(input.amis?.deleted_snapshots);
   const deletedAmis = count(input.amis?.deleted_amis);
   const failed = count(input.snapshots?.failed) + count(input.amis?.failed);
-  await putIfAbsent({
-    ...keys.cleanupReport(agent.id, parseTimestamp(input.timestamp).toISOString()),
-    entity: 'cleanup-report',
-    agent_id: agent.id,
-    client_id: agent.client_id,
-    received_at: now.toISOString(),
-    snapshots: input.snapshots ?? null,
-    amis: input.amis ?? null,
-    ttl: ttlAfterDays(now, 90),
-  });
+  await reportsRepo.recordCleanup(
+    agent.id,
+    parseTimestamp(input.timestamp).toISOString(),
+    {
+      agent_id: agent.id,
+      client_id: agent.client_id,
+      received_at: now.toISOString(),
+      snapshots: input.snapshots ?? null,
+      amis: input.amis ?? null,
+    },
+    ttlAfterDays(now, 90),
+  );
   return {
     success: true as const,
     message: 'cleanup report recorded',
@@ -160,13 +151,8 @@ export async function recordTerminationReport(
     };
   }
   if (instance && instance.agent_id === agent.id && instance.role !== 'PRIMARY') {
-    await instancesRepo.update(instance.id, {
-      set: {
-        ...roleChange(agent.id, instance.id, 'TERMINATED'),
-        terminated_at: instance.terminated_at ?? at,
-        termination_confirmed: true,
-        ttl: ttlAfterDays(now, 90),
-      },
+    await instancesRepo.changeRole(instance, 'TERMINATED', now.toISOString(), {
+      set: { terminated_at: instance.terminated_at ?? at, termination_confirmed: true },
     });
     if (instance.role !== 'TERMINATED') {
       await recordInstanceEvent(instance.id, 'terminated', 'info', 'termination confirmed by the agent', {

@@ -9,18 +9,18 @@
  * nothing. Before the transaction the savings ledger closes the old PRIMARY's period at
  * traffic_switched_at with the prices the agent reported.
  */
-import { loadAgent } from '../agents/access.js';
-import { demotePrimaryTx, primaryFields } from '../shared/db/agents-repo.js';
-import { tableName } from '../shared/db/client.js';
+import { loadAgent } from '../shared/flows/agent-access.js';
+import { agentsRepo, primaryFields } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
-import { cancellationReasons, transact, type TxItem } from '../shared/db/conditions.js';
-import { instanceItem, instancesRepo, roleChange } from '../shared/db/instances-repo.js';
-import { keys } from '../shared/db/keys.js';
-import { recordSwitchTx, switchesRepo } from '../shared/db/switches-repo.js';
+import { instancesRepo } from '../shared/db/instances-repo.js';
+import { switchesRepo } from '../shared/db/switches-repo.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
 import { FINAL_COMMAND_STATUSES } from '../shared/domain/commands.js';
 import { ConflictError } from '../shared/domain/errors.js';
 import { newId, parseTimestamp, poolIdOf, ttlAfterDays } from '../shared/domain/ids.js';
-import { downtimeSeconds, pricePaid, round, type Switch, savingsImpact } from '../shared/domain/switches.js';
+import { TERMINATED_RETENTION_DAYS } from '../shared/domain/instances.js';
+import { round } from '../shared/domain/numbers.js';
+import { downtimeSeconds, pricePaid, type Switch, savingsImpact } from '../shared/domain/switches.js';
 import type { Agent, Caller, Command, Instance, TriggerType } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
 import { recordInstanceEvent } from '../shared/instance-log.js';
@@ -55,95 +55,21 @@ async function linkedCommand(agent: Agent, report: SwitchReport): Promise<Comman
   return command && command.command_type === 'switch' ? command : undefined;
 }
 
-function completeCommandTx(command: Command, at: string): TxItem {
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.command(command.agent_id, command.id),
-      UpdateExpression:
-        'SET #status = :completed, completed_at = :at, success = :true, message = :msg, #v = #v + :one REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK',
-      ConditionExpression: '#status IN (:pending, :ack, :exec)',
-      ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-      ExpressionAttributeValues: {
-        ':completed': 'completed',
-        ':at': at,
-        ':true': true,
-        ':msg': 'switch reported by the agent',
-        ':one': 1,
-        ':pending': 'pending',
-        ':ack': 'acknowledged',
-        ':exec': 'executing',
-      },
-    },
-  };
-}
-
 /** Agent pointer → the new PRIMARY; frees the in-flight and open-switch slots held by the command. */
-function agentSwitchTx(agent: Agent, next: Instance, command: Command | undefined, at: string): TxItem {
-  const names: Record<string, string> = { '#v': 'version', '#p': 'primary_instance_id', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted', ':none': 'none', ':null': null };
-  const sets = ['#v = #v + :one', 'notice_status = :none', 'notice_deadline = :null'];
-  const removes: string[] = [];
-  const conditions = ['#status <> :deleted'];
-  Object.entries({ ...primaryFields(next), pool_since: at }).forEach(([k, v], i) => {
-    names[`#f${i}`] = k;
-    values[`:f${i}`] = v;
-    sets.push(`#f${i} = :f${i}`);
-  });
-  if (agent.primary_instance_id) {
-    conditions.push('#p = :expected');
-    values[':expected'] = agent.primary_instance_id;
-  } else {
-    conditions.push('(attribute_not_exists(#p) OR #p = :null)');
-  }
-  if (command && agent.inflight_command_id === command.id) {
-    removes.push('inflight_command_id');
-    conditions.push('inflight_command_id = :cmd');
-    values[':cmd'] = command.id;
-  }
-  if (command && agent.open_switch_id === command.id) {
-    removes.push('open_switch_id', 'open_switch_priority');
-    conditions.push('open_switch_id = :cmd');
-    values[':cmd'] = command.id;
-  }
-  if (agent.status === 'switching') {
-    sets.push('#status = :online');
-    conditions.push('#status = :switching');
-    values[':online'] = 'online';
-    values[':switching'] = 'switching';
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agent.id),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ConditionExpression: conditions.join(' AND '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+function agentSwitchTx(agent: Agent, next: Instance, command: Command | undefined, at: string): TxPart {
+  const holdsInflight = command !== undefined && agent.inflight_command_id === command.id;
+  const holdsSlot = command !== undefined && agent.open_switch_id === command.id;
+  const switching = agent.status === 'switching';
+  return agentsRepo.updateTx(agent.id, {
+    set: { ...primaryFields(next), pool_since: at, notice_status: 'none', notice_deadline: null, ...(switching ? { status: 'online' } : {}) },
+    remove: [...(holdsInflight ? ['inflight_command_id' as const] : []), ...(holdsSlot ? ['open_switch_id' as const, 'open_switch_priority' as const] : [])],
+    guard: {
+      primary: agent.primary_instance_id ?? null,
+      ...(holdsInflight ? { inflight: command.id } : {}),
+      ...(holdsSlot ? { openSwitch: command.id } : {}),
+      ...(switching ? { status: 'switching' as const } : {}),
     },
-  };
-}
-
-/** A role change of an existing instance of this agent, conditioned on the version read. */
-function instanceRoleTx(instance: Instance, set: Record<string, unknown>): TxItem {
-  const names: Record<string, string> = { '#v': 'version' };
-  const values: Record<string, unknown> = { ':one': 1, ':expected': instance.version };
-  const sets = ['#v = #v + :one'];
-  Object.entries(set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
   });
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.instance(instance.id),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: '#v = :expected',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
 }
 
 export async function recordSwitchReport(caller: Caller, agentId: string, report: SwitchReport, now: Date) {
@@ -253,24 +179,23 @@ export async function recordSwitchReport(caller: Caller, agentId: string, report
           version: 1,
         };
 
-    const items: TxItem[] = [...recordSwitchTx(sw), agentSwitchTx(agent, next, command, timing.traffic_switched_at)];
+    const items: TxPart[] = [...switchesRepo.recordTx(sw), agentSwitchTx(agent, next, command, timing.traffic_switched_at)];
     if (!newInstance) {
-      items.push({ Put: { TableName: tableName(), Item: instanceItem(next), ConditionExpression: 'attribute_not_exists(PK)' } });
+      items.push(instancesRepo.createTx(next, {}, 'new-instance'));
     } else if (newInstance.role !== 'PRIMARY' || newInstance.mode !== next.mode || newInstance.pool_id !== next.pool_id) {
-      items.push(instanceRoleTx(newInstance, { ...nextFields, ...roleChange(agent.id, newId_, 'PRIMARY'), zombie_since: null }));
+      items.push(
+        instancesRepo.changeRoleTx(newInstance, 'PRIMARY', nowIso, { expect: { version: newInstance.version }, set: { ...nextFields, zombie_since: null } }, 'new-instance'),
+      );
     }
-    const oldSet =
-      outcome === 'terminated'
-        ? {
-            ...roleChange(agent.id, oldId, 'TERMINATED'),
-            terminated_at: timing.old_instance_terminated_at ?? oldInstance?.terminated_at ?? nowIso,
-            termination_confirmed: true,
-            ttl: ttlAfterDays(now, 90),
-          }
-        : { ...roleChange(agent.id, oldId, 'ZOMBIE'), zombie_since: oldInstance?.zombie_since ?? timing.traffic_switched_at };
     if (oldInstance && oldInstance.agent_id === agent.id) {
       if (oldInstance.role !== 'TERMINATED' && !(oldInstance.role === 'ZOMBIE' && outcome === 'zombie')) {
-        items.push(instanceRoleTx(oldInstance, oldSet));
+        const set =
+          outcome === 'terminated'
+            ? { terminated_at: timing.old_instance_terminated_at ?? oldInstance.terminated_at ?? nowIso, termination_confirmed: true }
+            : { zombie_since: oldInstance.zombie_since ?? timing.traffic_switched_at };
+        items.push(
+          instancesRepo.changeRoleTx(oldInstance, outcome === 'terminated' ? 'TERMINATED' : 'ZOMBIE', nowIso, { expect: { version: oldInstance.version }, set }, 'old-instance'),
+        );
       }
     } else if (!oldInstance) {
       // Never registered (or expired): record it so a ZOMBIE is listed for termination.
@@ -300,26 +225,21 @@ export async function recordSwitchReport(caller: Caller, agentId: string, report
         created_at: nowIso,
         version: 1,
       };
-      items.push({
-        Put: {
-          TableName: tableName(),
-          Item: { ...instanceItem(record), ...(outcome === 'terminated' ? { ttl: ttlAfterDays(now, 90) } : {}) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      });
+      items.push(instancesRepo.createTx(record, outcome === 'terminated' ? { ttl: ttlAfterDays(now, TERMINATED_RETENTION_DAYS) } : {}, 'old-instance'));
     }
     // The pointer names a third instance (neither side of this switch): it stops serving too.
     if (agent.primary_instance_id && agent.primary_instance_id !== oldId && agent.primary_instance_id !== newId_) {
-      items.push(demotePrimaryTx(agent.id, agent.primary_instance_id, timing.traffic_switched_at));
+      const third = { id: agent.primary_instance_id, agent_id: agent.id };
+      const at = timing.traffic_switched_at;
+      items.push(instancesRepo.changeRoleTx(third, 'ZOMBIE', at, { expect: { role: 'PRIMARY', agentId: agent.id }, set: { zombie_since: at } }, 'third-primary'));
     }
-    if (command && commandOpen) items.push(completeCommandTx(command, nowIso));
+    if (command && commandOpen) items.push(commandsRepo.finishTx(command, 'completed', nowIso, 'switch reported by the agent'));
 
     try {
       await transact(items);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons) throw err;
-      if (reasons[0] === 'ConditionalCheckFailed') {
+      if (!(err instanceof TransactionConflict)) throw err;
+      if (err.failedOn('switch-key')) {
         // A concurrent identical report won: answer with its switch.
         const winner = await switchesRepo.getByNaturalKey(agent.id, newId_);
         if (winner) return SWITCH_REPLY(winner);

@@ -1,23 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { batchPut, type Item } from './db/conditions.js';
-import { keys } from './db/keys.js';
+import { feedRepo } from './db/feed-repo.js';
+import type { FeedEvent } from './domain/feed-events.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
-
-/**
- * API.md §3.13 event types. Data fields that the operational counters read (stats.ts), so please
- * include them when publishing: switch_completed {switch_id, agent_id, trigger_type,
- * downtime_seconds}; command_status_changed {command_id, command_type, status};
- * emergency_event {emergency_event_id, signal_type, outcome} — published with outcome `open` when
- * an event opens and again with its final outcome (+ failover_time_ms) when it resolves.
- */
-export type FeedEventType =
-  | 'agent_status_changed'
-  | 'instance_role_changed'
-  | 'command_status_changed'
-  | 'switch_completed'
-  | 'emergency_event'
-  | 'notification_created';
 
 /** Feed events are retained for 24 h (API.md §3.13). */
 const FEED_TTL_SECONDS = 86_400;
@@ -25,12 +10,10 @@ const FEED_TTL_SECONDS = 86_400;
 /** A time-ordered, unique cursor: ISO time + random suffix (sorts by time, never collides). */
 const feedCursor = (at: Date): string => `${at.toISOString()}#${randomBytes(4).toString('hex')}`;
 
-export interface FeedEventInput {
-  clientId: string | null;
-  type: FeedEventType;
-  data: Record<string, unknown>;
-  now: Date;
-}
+export { type FeedEvent, promotionChanges } from './domain/feed-events.js';
+
+/** An event to publish: to its client's feed (and the admin feed), at the business time `now`. */
+export type FeedEventInput = FeedEvent & { clientId: string | null; now: Date };
 
 /**
  * Appends an event to the client's feed and to the admin feed (one BatchWrite). The feed is a
@@ -52,30 +35,24 @@ export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
   // Cursors drawn in the same millisecond are sorted so that the batch keeps its order.
   const at = new Date();
   const cursors = inputs.map(() => feedCursor(at)).sort();
-  // Each event goes to the client's feed and the admin feed.
-  const items: Item[] = inputs.flatMap((input, i) => {
-    const cursor = cursors[i] as string;
-    const body = {
-      id: cursor,
-      type: input.type,
-      client_id: input.clientId,
-      data: input.data,
-      created_at: input.now.toISOString(),
-      entity: 'feed-event',
-      ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
-    };
-    const targets = input.clientId ? [input.clientId, null] : [null];
-    return targets.map((cid) => ({ ...keys.feedEvent(cid, cursor), ...body }));
-  });
   try {
-    // One BatchWrite for a whole flow's events (more only past 25 items); unprocessed items are retried.
-    await batchPut(items);
+    // One BatchWrite for a whole flow's events (more only past 25 items): each to its client's feed and the admin feed.
+    await feedRepo.append(
+      inputs.map((input, i) => ({
+        id: cursors[i] as string,
+        type: input.type,
+        client_id: input.clientId,
+        data: input.data,
+        created_at: input.now.toISOString(),
+        ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
+      })),
+    );
   } catch (err) {
     logger.warn('could not publish feed events', { type: [...new Set(inputs.map((i) => i.type))].join(','), error: err as Error });
   }
   // Operational counters (admin stats / metrics, see stats.ts for the data fields read): best effort.
   for (const input of inputs) {
-    await recordFeedStats(input.type, input.data, input.now).catch((err: unknown) =>
+    await recordFeedStats(input, input.now).catch((err: unknown) =>
       logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
     );
   }

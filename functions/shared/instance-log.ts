@@ -1,5 +1,4 @@
-import { putIfAbsent, queryPage, stripKeys } from './db/conditions.js';
-import { keys } from './db/keys.js';
+import { instanceLogRepo } from './db/instance-log-repo.js';
 import { newId, ttlAfterDays } from './domain/ids.js';
 import { logger } from './observability.js';
 
@@ -54,18 +53,11 @@ export async function recordInstanceEvent(
   const id = newId();
   sequence = (sequence + 1) % 1e9;
   try {
-    await putIfAbsent({
-      ...keys.instanceLog(instanceId, at, `${String(sequence).padStart(9, '0')}-${id}`),
-      entity: 'instance-log',
-      id,
-      instance_id: instanceId,
-      timestamp: at,
-      event_type: eventType,
-      severity,
-      message,
-      metadata,
-      ttl: ttlAfterDays(now, LOG_TTL_DAYS),
-    });
+    await instanceLogRepo.append(
+      { id, instance_id: instanceId, timestamp: at, event_type: eventType, severity, message, metadata },
+      `${String(sequence).padStart(9, '0')}-${id}`,
+      ttlAfterDays(now, LOG_TTL_DAYS),
+    );
   } catch (err) {
     logger.warn('instance log write failed', { instance_id: instanceId, event_type: eventType, error: err as Error });
   }
@@ -76,33 +68,8 @@ export async function listInstanceEvents(
   instanceId: string,
   query: { severity?: InstanceEventSeverity; limit: number; nextToken?: string },
 ): Promise<{ events: InstanceEvent[]; nextToken: string | null }> {
-  const base = keys.instanceLog(instanceId, '', '');
-  const prefix = base.SK.slice(0, base.SK.indexOf('#') + 1); // "LOG#"
-  const events: InstanceEvent[] = [];
-  let token = query.nextToken;
-  // Keep reading while a severity filter leaves the page short (bounded: a log has at most 30 days).
-  for (let round = 0; round < 10; round++) {
-    const page = await queryPage<Record<string, unknown>>(
-      {
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :log)',
-        ExpressionAttributeValues: {
-          ':pk': base.PK,
-          ':log': prefix,
-          ...(query.severity ? { ':sev': query.severity } : {}),
-        },
-        ...(query.severity
-          ? { FilterExpression: '#sev = :sev', ExpressionAttributeNames: { '#sev': 'severity' } }
-          : {}),
-        ScanIndexForward: false,
-      },
-      query.limit - events.length,
-      token,
-    );
-    events.push(...page.items.map((i) => stripKeys(i) as unknown as InstanceEvent));
-    token = page.nextToken ?? undefined;
-    if (!token || events.length >= query.limit) break;
-  }
-  return { events, nextToken: token ?? null };
+  const page = await instanceLogRepo.list(instanceId, query);
+  return { events: page.events as InstanceEvent[], nextToken: page.nextToken };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { queryAll } from './db/conditions.js';
-import { keys } from './db/keys.js';
+import { type PoolItem, pricesRepo } from './db/prices-repo.js';
 import { parsePoolId, poolIdOf } from './domain/ids.js';
+import { rankPools, scorePools } from './domain/pool-ranking.js';
 
 export interface PoolChoice {
   pool_id: string;
@@ -11,30 +11,17 @@ export interface PoolChoice {
   risk_score: number | null;
 }
 
-interface PoolRow {
-  pool_id: string;
-  az: string;
-  instance_type: string;
-  region: string;
-  price?: number | null;
-  risk_score?: number | null;
-  priced_at?: string | null;
-}
-
-/** The known spot pools of one instance type in one region (GSI1 `POOLS#<region>#<type>`, every page). */
-export async function poolsOfType(region: string, instanceType: string): Promise<PoolRow[]> {
-  return queryAll<PoolRow>({
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk',
-    ExpressionAttributeValues: { ':pk': keys.poolsOfTypeIndex(region, instanceType, '').GSI1PK },
-  });
+/** The known spot pools of one instance type in one region (POOL items, GSI1 `POOLS#<region>#<type>`). */
+export function poolsOfType(region: string, instanceType: string): Promise<PoolItem[]> {
+  return pricesRepo.listPools({ region, instanceType });
 }
 
 /**
- * Chooses a pool for a replica: same instance type, lowest risk then cheapest, outside the excluded
- * AZs and pools (the replica must survive what threatens the PRIMARY). Pools priced above
- * `maxPrice` (on-demand) never qualify. Falls back to the same type in another known AZ, then to
- * the current pool, when the system has no price data yet.
+ * Chooses a pool for a replica or an emergency switch (API.md §3.6, §3.7): same instance type,
+ * the `safest` order of the shared ranking (lowest risk, then cheapest), outside the excluded AZs
+ * and pools (the replica must survive what threatens the PRIMARY). Pools priced above `maxPrice`
+ * (on-demand) never qualify. Falls back to the same type in the current pool's AZ when the system
+ * has no price data yet.
  */
 export async function chooseReplicaPool(input: {
   region: string;
@@ -45,40 +32,24 @@ export async function chooseReplicaPool(input: {
   maxRisk?: number;
   maxPrice?: number | null;
 }): Promise<PoolChoice | null> {
-  const exclude = new Set([...(input.excludePoolIds ?? [])]);
-  const excludeAzs = new Set(input.excludeAzs ?? []);
   const rows = await poolsOfType(input.region, input.instanceType);
-  const candidates = rows
-    .filter((p) => !exclude.has(p.pool_id) && !excludeAzs.has(p.az))
-    .filter((p) => input.maxRisk === undefined || (p.risk_score ?? 0) <= input.maxRisk)
-    .filter((p) => input.maxPrice == null || p.price == null || p.price <= input.maxPrice)
-    .sort(
-      (a, b) =>
-        (a.risk_score ?? 0.5) - (b.risk_score ?? 0.5) ||
-        (a.price ?? Number.POSITIVE_INFINITY) - (b.price ?? Number.POSITIVE_INFINITY),
-    );
-  const best = candidates[0];
+  const best = rankPools(scorePools(rows), {
+    order: 'safest',
+    excludePoolIds: input.excludePoolIds ?? [],
+    excludeAzs: input.excludeAzs ?? [],
+    ...(input.maxRisk !== undefined ? { maxRisk: input.maxRisk } : {}),
+    maxPrice: input.maxPrice ?? null,
+  })[0];
   if (best) {
-    return {
-      pool_id: best.pool_id,
-      az: best.az,
-      instance_type: best.instance_type,
-      region: best.region,
-      price: best.price ?? null,
-      risk_score: best.risk_score ?? null,
-    };
+    const { pool_id, az, instance_type, region } = best.pool;
+    return { pool_id, az, instance_type, region, price: best.price, risk_score: best.risk };
   }
-  if (rows.length === 0 && input.currentPoolId && !exclude.has(input.currentPoolId)) {
+  const excluded = new Set(input.excludePoolIds ?? []);
+  if (rows.length === 0 && input.currentPoolId && !excluded.has(input.currentPoolId)) {
     const { az } = parsePoolId(input.currentPoolId);
-    if (!excludeAzs.has(az)) {
-      return {
-        pool_id: poolIdOf(input.instanceType, az),
-        az,
-        instance_type: input.instanceType,
-        region: input.region,
-        price: null,
-        risk_score: null,
-      };
+    if (!(input.excludeAzs ?? []).includes(az)) {
+      const pool_id = poolIdOf(input.instanceType, az);
+      return { pool_id, az, instance_type: input.instanceType, region: input.region, price: null, risk_score: null };
     }
   }
   return null;

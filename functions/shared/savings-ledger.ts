@@ -1,5 +1,5 @@
 /**
- * Savings ledger: where accrual happens and with which prices (API.md §6, issue 4).
+ * Savings ledger: where accrual happens and with which prices (API.md §6; README "Pricing, decisions and savings").
  *
  * Every live agent accrues, for the time its PRIMARY runs, (baseline on-demand − price paid) × hours,
  * split by UTC day into the client's and the agent's day buckets. Accrual is driven by
@@ -16,9 +16,8 @@
  */
 import { agentsRepo } from './db/agents-repo.js';
 import { clientsRepo } from './db/clients-repo.js';
-import { getItem } from './db/conditions.js';
 import { instancesRepo } from './db/instances-repo.js';
-import { keys } from './db/keys.js';
+import { pricesRepo } from './db/prices-repo.js';
 import { type DayAmounts, savingsRepo } from './db/savings-repo.js';
 import { accrualAmounts, splitByUtcDay } from './domain/savings.js';
 import type { Agent, Instance, Mode } from './domain/types.js';
@@ -40,11 +39,6 @@ export interface PriceOverride {
 
 export type AccrualResult = 'accrued' | 'noop' | 'raced';
 
-interface PoolPrices {
-  price?: number | null;
-  on_demand_price?: number | null;
-}
-
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 /** Prices of the PRIMARY: its own reported prices, then the pool's latest prices. */
@@ -52,7 +46,7 @@ async function primaryPrices(primary: Instance): Promise<PriceOverride> {
   let paid = primary.mode === 'spot' ? num(primary.spot_price) : num(primary.ondemand_price);
   let baseline = num(primary.baseline_ondemand_price) ?? num(primary.ondemand_price);
   if ((paid === null || baseline === null) && primary.pool_id) {
-    const pool = await getItem<PoolPrices>(keys.pool(primary.pool_id), false);
+    const pool = await pricesRepo.getPool(primary.pool_id);
     if (paid === null && primary.mode === 'spot') paid = num(pool?.price);
     if (baseline === null) baseline = num(pool?.on_demand_price);
   }

@@ -1,4 +1,6 @@
 import { statsRepo } from './db/stats-repo.js';
+import { TRIGGER_TYPES } from './domain/switches.js';
+import type { FeedEvent } from './domain/feed-events.js';
 
 /**
  * Operational counters derived from the events feed (feed.ts publishEvent calls `recordFeedStats`
@@ -8,8 +10,8 @@ import { statsRepo } from './db/stats-repo.js';
  *
  * | feed event | data fields read | hourly counters |
  * |---|---|---|
- * | switch_completed | `trigger_type` (or `trigger`), `downtime_seconds` | switches_total, switches_<trigger>, downtime_count, downtime_sum, dt_le_<bound>, downtime_max |
- * | command_status_changed | `command_type`, `status` (or `to`) | switches_failed (switch commands that failed) |
+ * | switch_completed | `trigger_type`, `downtime_seconds` | switches_total, switches_<trigger>, downtime_count, downtime_sum, dt_le_<bound>, downtime_max |
+ * | command_status_changed | `command_type`, `status` | switches_failed (switch commands that failed) |
  *
  * Approximate by design: best effort, hour granularity, p95 from a fixed histogram.
  */
@@ -18,22 +20,18 @@ import { statsRepo } from './db/stats-repo.js';
 export const DOWNTIME_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800] as const;
 export const downtimeBucketAttr = (bound: number | 'inf'): string => `dt_le_${bound}`;
 
-const TRIGGERS = new Set(['manual', 'model', 'emergency', 'scheduled']);
+const TRIGGERS = new Set<string>(TRIGGER_TYPES);
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Counter increments for one feed event (pure; exported for tests). */
-export function countersFor(type: string, data: Record<string, unknown>): {
-  hourly: Record<string, number>;
-  maxDowntime?: number;
-} {
+export function countersFor(event: FeedEvent): { hourly: Record<string, number>; maxDowntime?: number } {
   const hourly: Record<string, number> = {};
-  if (type === 'switch_completed') {
-    const trigger = str(data.trigger_type) ?? str(data.trigger);
+  if (event.type === 'switch_completed') {
+    const { trigger_type: trigger } = event.data;
     hourly.switches_total = 1;
-    if (trigger && TRIGGERS.has(trigger)) hourly[`switches_${trigger}`] = 1;
-    const downtime = num(data.downtime_seconds);
+    if (TRIGGERS.has(trigger)) hourly[`switches_${trigger}`] = 1;
+    const downtime = num(event.data.downtime_seconds);
     if (downtime !== undefined && downtime >= 0) {
       hourly.downtime_count = 1;
       hourly.downtime_sum = downtime;
@@ -41,16 +39,15 @@ export function countersFor(type: string, data: Record<string, unknown>): {
       hourly[downtimeBucketAttr(bound ?? 'inf')] = 1;
       return { hourly, maxDowntime: downtime };
     }
-  } else if (type === 'command_status_changed') {
-    const status = str(data.status) ?? str(data.to);
-    if (str(data.command_type) === 'switch' && status === 'failed') hourly.switches_failed = 1;
+  } else if (event.type === 'command_status_changed') {
+    if (event.data.command_type === 'switch' && event.data.status === 'failed') hourly.switches_failed = 1;
   }
   return { hourly };
 }
 
 /** Applies the counters of one feed event. Callers treat a failure as non-fatal. */
-export async function recordFeedStats(type: string, data: Record<string, unknown>, now: Date): Promise<void> {
-  const { hourly, maxDowntime } = countersFor(type, data);
+export async function recordFeedStats(event: FeedEvent, now: Date): Promise<void> {
+  const { hourly, maxDowntime } = countersFor(event);
   if (Object.keys(hourly).length === 0) return;
   await statsRepo.add(now, hourly);
   if (maxDowntime !== undefined) await statsRepo.max(now, 'downtime_max', maxDowntime);

@@ -1,15 +1,10 @@
 import { commandsRepo } from './db/commands-repo.js';
-import { cancellationReasons } from './db/conditions.js';
-import { instancesRepo, roleChange } from './db/instances-repo.js';
+import { instancesRepo } from './db/instances-repo.js';
 import { addSeconds, pendingLifetimeSeconds, PRIORITY } from './domain/commands.js';
 import { ConflictError } from './domain/errors.js';
-import { ttlAfterDays } from './domain/ids.js';
 import { dedupeId } from './domain/notifications.js';
 import type { Agent, Command, Instance, TriggerType } from './domain/types.js';
 import { publishEvent } from './feed.js';
-
-/** API.md §6: terminated instances are kept 90 days. */
-const TERMINATED_RETENTION_DAYS = 90;
 
 /** API.md §4.1: `terminate_instance` is only sent to agents of version 5.0.0 or later. */
 export function acceptsTerminateCommand(agent: Pick<Agent, 'agent_version' | 'status'> | undefined): boolean {
@@ -44,14 +39,9 @@ export async function retireZombie(
   const at = now.toISOString();
   let status: ZombieOutcome['status'] = 'terminated';
   try {
-    const updated = await instancesRepo.update(zombie.id, {
-      set: {
-        ...roleChange(zombie.agent_id, zombie.id, 'TERMINATED'),
-        terminated_at: at,
-        termination_confirmed: false,
-        ttl: ttlAfterDays(now, TERMINATED_RETENTION_DAYS),
-      },
-      condition: { expression: '#c_role = :c_zombie', names: { '#c_role': 'role' }, values: { ':c_zombie': 'ZOMBIE' } },
+    const updated = await instancesRepo.changeRole(zombie, 'TERMINATED', at, {
+      expect: { role: 'ZOMBIE' },
+      set: { terminated_at: at, termination_confirmed: false },
     });
     if (!updated) status = 'skipped';
   } catch (err) {
@@ -101,12 +91,7 @@ async function queueTerminate(
     message: null,
     version: 1,
   };
-  try {
-    await commandsRepo.create(command);
-  } catch (err) {
-    if (cancellationReasons(err)?.[0] === 'ConditionalCheckFailed') return false; // already queued once
-    throw err;
-  }
+  if (!(await commandsRepo.create(command))) return false; // already queued once
   await publishEvent({
     clientId: agent.client_id,
     type: 'command_status_changed',

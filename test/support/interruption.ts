@@ -1,5 +1,5 @@
 /**
- * Helpers for the interruption-handling tests (issue 3): agents with replicas in a known state,
+ * Helpers for the interruption-handling tests (API.md §3.7, §5): agents with replicas in a known state,
  * pools with known risk and price, the real ec2-events handler, and a DynamoDB call recorder.
  */
 import { randomUUID } from 'node:crypto';

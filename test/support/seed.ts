@@ -7,8 +7,8 @@
 import { pendingCommand } from './commands.js';
 import { randomUUID } from 'node:crypto';
 import { commandsRepo } from '../../functions/shared/db/commands-repo.js';
-import { putReplicaTx } from '../../functions/shared/db/replicas-repo.js';
-import { transact } from '../../functions/shared/db/conditions.js';
+import { replicasRepo } from '../../functions/shared/db/replicas-repo.js';
+import { transact } from '../../functions/shared/db/transaction.js';
 import { addSeconds } from '../../functions/shared/domain/commands.js';
 import { dedupeId } from '../../functions/shared/domain/notifications.js';
 import type { Command, Replica } from '../../functions/shared/domain/types.js';
@@ -75,7 +75,7 @@ export async function seedReplica(clientId: string, agentId: string, at = new Da
     emergency_event_id: null,
     version: 1,
   };
-  await transact([putReplicaTx(replica)]);
+  await transact([replicasRepo.createTx(replica)]);
   return replica;
 }
 

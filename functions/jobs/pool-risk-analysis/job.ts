@@ -1,6 +1,7 @@
-import { runEngineForAutoSwitchAgents } from '../../decisions/auto-switch.js';
-import { evaluatePricingAlerts } from '../../notifications/alerts-evaluator.js';
+import { runEngineForAutoSwitchAgents } from '../../shared/flows/auto-switch.js';
+import { evaluatePricingAlerts } from '../../shared/flows/pricing-alerts.js';
 import { type PoolItem, pricesRepo } from '../../shared/db/prices-repo.js';
+import { round } from '../../shared/domain/numbers.js';
 import { poolRiskScore } from '../../shared/domain/risk.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
@@ -24,8 +25,6 @@ export interface PoolStatistics {
   interruptions_30d: number;
   history_hours: number;
 }
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * Statistics of one pool as of `now`: time-weighted 24 h mean / stddev / cv of its consolidated

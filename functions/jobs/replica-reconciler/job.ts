@@ -1,12 +1,13 @@
-import { placeholderReplica } from '../../agents/service.js';
-import { agentVersionTx, handleIncident, lostReplicaPlan, onReplicaReady } from '../../emergency/incidents.js';
+import { handleIncident } from '../../shared/flows/interruption/intake.js';
+import { onReplicaReady } from '../../shared/flows/interruption/promotion.js';
+import { lostReplicaPlan } from '../../shared/flows/interruption/replica-loss.js';
+import { placeholderReplica } from '../../shared/flows/replicas.js';
 import { agentsRepo } from '../../shared/db/agents-repo.js';
-import { cancellationReasons, transact } from '../../shared/db/conditions.js';
 import { incidentsRepo } from '../../shared/db/incidents-repo.js';
-import { ACTIVE_REPLICA_STATUSES, isPlaceholderId, putReplicaTx, replicasRepo } from '../../shared/db/replicas-repo.js';
-import { ConflictError } from '../../shared/domain/errors.js';
+import { replicasRepo } from '../../shared/db/replicas-repo.js';
+import { TransactionConflict, transact } from '../../shared/db/transaction.js';
 import { FINAL_OUTCOMES, type Incident, REBALANCE_WINDOW_SECONDS } from '../../shared/domain/incidents.js';
-import type { Replica } from '../../shared/domain/types.js';
+import { isActiveReplica, isPlaceholderId } from '../../shared/domain/replicas.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { logger } from '../../shared/observability.js';
 
@@ -17,7 +18,6 @@ export const UNCONFIRMED_SECONDS = 24 * 3600;
 /** An incident still waiting this long after its deadline has failed: the instance is gone. */
 export const DEADLINE_GRACE_SECONDS = 10 * 60;
 
-const isActive = (r: Replica) => ACTIVE_REPLICA_STATUSES.has(r.status);
 const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
 
 /**
@@ -85,18 +85,8 @@ export async function reconcileReplicas(
         // A rebalance notice lasts its 2 h window (or until the PRIMARY moved on).
         if (!moved && incident.detected_at > ago(now, REBALANCE_WINDOW_SECONDS)) return;
         if (agent && !moved && agent.notice_status === 'rebalance') {
-          await agentsRepo
-            .update(agent.id, {
-              set: { notice_status: 'none', notice_deadline: null },
-              condition: {
-                expression: '#c_n = :c_r AND #c_p = :c_i',
-                names: { '#c_n': 'notice_status', '#c_p': 'primary_instance_id' },
-                values: { ':c_r': 'rebalance', ':c_i': incident.instance_id },
-              },
-            })
-            .catch((err: unknown) => {
-              if (!(err instanceof ConflictError)) throw err; // the notice changed meanwhile: leave it
-            });
+          // (The notice changed meanwhile: it is left alone.)
+          await agentsRepo.clearRebalanceNotice(agent.id, incident.instance_id);
           summary.notices_cleared++;
         }
         await incidentsRepo.close(incident.id);
@@ -117,14 +107,14 @@ export async function reconcileReplicas(
       const agent = await agentsRepo.get(listed.id);
       if (!agent || agent.status === 'deleted' || !agent.config.manual_replica_enabled) return;
       const replicas = await replicasRepo.listByAgent(agent.id);
-      if (replicas.some((r) => isActive(r) && r.type === 'manual')) return;
+      if (replicas.some((r) => isActiveReplica(r) && r.type === 'manual')) return;
       const placeholder = await placeholderReplica(agent, 'manual', now.toISOString());
       if (!placeholder.pool_id) return; // no pool known yet: nothing the agent could launch
       try {
-        await transact([putReplicaTx(placeholder), agentVersionTx(agent)]);
+        await transact([replicasRepo.createTx(placeholder), agentsRepo.versionGuardTx(agent)]);
         summary.manual_replicas_created++;
       } catch (err) {
-        if (!cancellationReasons(err)) throw err; // the agent changed meanwhile: next run decides again
+        if (!(err instanceof TransactionConflict)) throw err; // the agent changed meanwhile: next run decides again
       }
     });
   }
@@ -147,12 +137,12 @@ export async function reconcileReplicas(
       const recreated = stillWanted ? await placeholderReplica(agent, replica.type, now.toISOString()) : undefined;
       if (recreated?.pool_id) {
         recreated.emergency_event_id = replica.emergency_event_id;
-        plan.items.push(putReplicaTx(recreated));
+        plan.items.push(replicasRepo.createTx(recreated, 'recreated-replica'));
       }
       try {
         await transact(plan.items);
       } catch (err) {
-        if (!cancellationReasons(err)) throw err;
+        if (!(err instanceof TransactionConflict)) throw err;
         return;
       }
       if (plan.replacement || recreated?.pool_id) summary.placeholders_recreated++;
@@ -160,7 +150,7 @@ export async function reconcileReplicas(
         await transact([
           incidentsRepo.resolveTx(replica.emergency_event_id, { awaiting_replica_id: recreated.id }, { firstHandling: false }),
         ]).catch((e: unknown) => {
-          if (!cancellationReasons(e)) throw e;
+          if (!(e instanceof TransactionConflict)) throw e;
         });
       }
     });
@@ -208,6 +198,6 @@ async function closeIncident(incident: Incident, outcome: 'handled' | 'failed', 
       incidentsRepo.closeTx(incident.id),
     ]);
   } catch (err) {
-    if (!cancellationReasons(err)) throw err;
+    if (!(err instanceof TransactionConflict)) throw err;
   }
 }

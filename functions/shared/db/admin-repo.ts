@@ -1,73 +1,61 @@
 import { GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Agent, Client, Instance, InstanceRole } from '../domain/types.js';
+import type { Agent, Client, Instance, InstanceRole, Mode } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
-import { type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { type Condition, filledPage, type Item, queryAll, stripKeys, where, withFilter } from './conditions.js';
 import { keys } from './keys.js';
 
 type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Select'>;
 
-/** A FilterExpression with its own placeholders (names `#f*`, values `:f*`). */
-export interface Filter {
-  expression: string;
-  names?: Record<string, string>;
-  values?: Item;
+/** The filters of the admin lists and counts (each one narrows; none = everything in the index). */
+export interface ListFilter {
+  /** `status` is one of these. */
+  statuses?: string[];
+  /** Live entities only (`status` ≠ deleted). */
+  notDeleted?: boolean;
+  roles?: InstanceRole[];
+  mode?: Mode;
+  region?: string;
+  /** Notification `type`. */
+  type?: string;
+  unreadOnly?: boolean;
+  severity?: string;
 }
 
-/** Joins filters with AND (undefined when there is none). */
-export function andFilters(filters: Array<Filter | undefined>): Filter | undefined {
-  const parts = filters.filter((f): f is Filter => f !== undefined);
-  if (parts.length === 0) return undefined;
-  // DynamoDB rejects redundant parentheses such as ((a)): wrap only when joining several.
-  if (parts.length === 1) return parts[0];
-  return {
-    expression: parts.map((f) => `(${f.expression})`).join(' AND '),
-    names: Object.assign({}, ...parts.map((f) => f.names ?? {})),
-    values: Object.assign({}, ...parts.map((f) => f.values ?? {})),
-  };
-}
-
-function withFilter(input: QueryInput, filter?: Filter): QueryInput {
-  if (!filter) return input;
-  const names = { ...(input.ExpressionAttributeNames ?? {}), ...(filter.names ?? {}) };
-  return {
-    ...input,
-    FilterExpression: filter.expression,
-    ExpressionAttributeValues: { ...(input.ExpressionAttributeValues ?? {}), ...(filter.values ?? {}) },
-    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-  };
-}
-
-/**
- * One page of a filtered Query, filled: DynamoDB applies `Limit` before the filter, so a single
- * call can return few or no matches with more to come. This keeps querying (each call asking for
- * what is still missing, so the page never exceeds `limit`) until the page is full, the index is
- * exhausted, or `maxCalls` calls were made; the returned token continues exactly where it stopped.
- */
-export async function filledPage<T = Item>(input: QueryInput, limit: number, nextToken?: string, maxCalls = 10) {
-  const items: T[] = [];
-  let token = nextToken;
-  for (let call = 0; call < maxCalls; call++) {
-    const page = await queryPage<T>(input, limit - items.length, token);
-    items.push(...page.items);
-    token = page.nextToken ?? undefined;
-    if (!token || items.length >= limit) break;
-  }
-  return { items, nextToken: token ?? null };
+function filterCondition(f: ListFilter | undefined): Condition | undefined {
+  if (!f) return undefined;
+  return where.and(
+    f.statuses && where.in('status', f.statuses),
+    f.notDeleted && where.ne('status', 'deleted'),
+    f.roles && where.in('role', f.roles),
+    f.mode && where.eq('mode', f.mode),
+    f.region && where.eq('region', f.region),
+    f.type && where.eq('type', f.type),
+    f.unreadOnly && where.eq('is_read', false),
+    f.severity && where.eq('severity', f.severity),
+  );
 }
 
 /** Number of items a Query matches (Select COUNT, every page): a count without reading items out. */
-export async function countQuery(input: QueryInput, filter?: Filter): Promise<number> {
+async function countQuery(input: QueryInput, filter?: ListFilter): Promise<number> {
   let count = 0;
   let start: Item | undefined;
   do {
     const out = await ddb.send(
-      new QueryCommand({ TableName: tableName(), ...withFilter(input, filter), Select: 'COUNT', ExclusiveStartKey: start }),
+      new QueryCommand({ TableName: tableName(), ...withFilter(input, filterCondition(filter)), Select: 'COUNT', ExclusiveStartKey: start }),
     );
     count += out.Count ?? 0;
     start = out.LastEvaluatedKey;
   } while (start);
   return count;
 }
+
+/** One filled page of a filtered index (see filledPage), newest first when `newestFirst`. */
+const listPage = (input: QueryInput, limit: number, nextToken: string | undefined, filter?: ListFilter, newestFirst = false) =>
+  filledPage<Item>(
+    { ...withFilter(input, filterCondition(filter)), ...(newestFirst ? { ScanIndexForward: false } : {}) },
+    limit,
+    nextToken,
+  );
 
 const index = (name: string, pkAttr: string, pk: string): QueryInput => ({
   IndexName: name,
@@ -81,24 +69,6 @@ const ONLINE_PK = keys.heartbeatIndex('').GSI3PK;
 const POOLS_PK = keys.allPoolsIndex('', '').GSI2PK;
 const ACTIVITY_PK = keys.activityIndex('', '').GSI3PK;
 const rolePk = (role: InstanceRole) => keys.allInstancesIndex(role, '', '').GSI3PK;
-
-export const statusFilter = (statuses: string[]): Filter => ({
-  expression: `#f_status IN (${statuses.map((_, i) => `:f_status${i}`).join(', ')})`,
-  names: { '#f_status': 'status' },
-  values: Object.fromEntries(statuses.map((s, i) => [`:f_status${i}`, s])),
-});
-
-export const notDeleted: Filter = {
-  expression: '#f_st <> :f_deleted',
-  names: { '#f_st': 'status' },
-  values: { ':f_deleted': 'deleted' },
-};
-
-export const activeRoles: Filter = {
-  expression: '#f_role IN (:f_primary, :f_replica)',
-  names: { '#f_role': 'role' },
-  values: { ':f_primary': 'PRIMARY', ':f_replica': 'REPLICA' },
-};
 
 /**
  * Read side of the admin dashboards: every access is a Query on a documented index (keys.ts) or a
@@ -120,8 +90,8 @@ export const adminRepo = {
   },
 
   // ---- clients (GSI1 CLIENTS) ----
-  async clientsPage(limit: number, nextToken: string | undefined, filter?: Filter) {
-    const page = await filledPage<Item>(withFilter(index('GSI1', 'GSI1PK', CLIENTS_PK), filter), limit, nextToken);
+  async clientsPage(limit: number, nextToken: string | undefined, filter?: ListFilter) {
+    const page = await listPage(index('GSI1', 'GSI1PK', CLIENTS_PK), limit, nextToken, filter);
     return { items: page.items.map((i) => stripKeys(i) as unknown as Client), nextToken: page.nextToken };
   },
   /** Every client (bounded by the number of clients; projection keeps it small). */
@@ -133,14 +103,14 @@ export const adminRepo = {
       ExpressionAttributeNames: names,
     });
   },
-  countClients: (filter?: Filter) => countQuery(index('GSI1', 'GSI1PK', CLIENTS_PK), filter),
+  countClients: (filter?: ListFilter) => countQuery(index('GSI1', 'GSI1PK', CLIENTS_PK), filter),
 
   // ---- agents (GSI2 AGENTS, GSI1 per client, GSI3 online) ----
-  async agentsPage(limit: number, nextToken: string | undefined, filter?: Filter, clientId?: string) {
+  async agentsPage(limit: number, nextToken: string | undefined, filter?: ListFilter, clientId?: string) {
     const base = clientId
       ? index('GSI1', 'GSI1PK', keys.agentsOfClientIndex(clientId, '', '').GSI1PK)
       : index('GSI2', 'GSI2PK', AGENTS_PK);
-    const page = await filledPage<Item>(withFilter(base, filter), limit, nextToken);
+    const page = await listPage(base, limit, nextToken, filter);
     return { items: page.items.map((i) => stripKeys(i) as unknown as Agent), nextToken: page.nextToken };
   },
   /** Every agent, with only the attributes a rollup needs. */
@@ -152,34 +122,29 @@ export const adminRepo = {
       ExpressionAttributeNames: names,
     });
   },
-  countAgents: (filter?: Filter) => countQuery(index('GSI2', 'GSI2PK', AGENTS_PK), filter),
+  countAgents: (filter?: ListFilter) => countQuery(index('GSI2', 'GSI2PK', AGENTS_PK), filter),
   /** Agents in the sparse heartbeat index (status online or switching). */
   countOnlineAgents: () => countQuery(index('GSI3', 'GSI3PK', ONLINE_PK)),
-  countClientAgents: (clientId: string, filter?: Filter) =>
+  countClientAgents: (clientId: string, filter?: ListFilter) =>
     countQuery(index('GSI1', 'GSI1PK', keys.agentsOfClientIndex(clientId, '', '').GSI1PK), filter),
 
   // ---- instances (GSI3 INSTANCES#<role>, GSI2 per client) ----
-  async instancesPage(role: InstanceRole, limit: number, nextToken: string | undefined, filter?: Filter) {
-    const page = await filledPage<Item>(
-      { ...withFilter(index('GSI3', 'GSI3PK', rolePk(role)), filter), ScanIndexForward: false },
-      limit,
-      nextToken,
-    );
+  /** One role partition (GSI3 `INSTANCES#<role>`) or, with `clientId`, the client's instances (GSI2), newest first. */
+  async instancesPage(
+    scope: { role: InstanceRole } | { clientId: string },
+    limit: number,
+    nextToken: string | undefined,
+    filter?: ListFilter,
+  ) {
+    const base =
+      'role' in scope
+        ? index('GSI3', 'GSI3PK', rolePk(scope.role))
+        : index('GSI2', 'GSI2PK', keys.instancesOfClientIndex(scope.clientId, '', '').GSI2PK);
+    const page = await listPage(base, limit, nextToken, filter, true);
     return { items: page.items.map((i) => stripKeys(i) as unknown as Instance), nextToken: page.nextToken };
   },
-  async clientInstancesPage(clientId: string, limit: number, nextToken: string | undefined, filter?: Filter) {
-    const page = await filledPage<Item>(
-      {
-        ...withFilter(index('GSI2', 'GSI2PK', keys.instancesOfClientIndex(clientId, '', '').GSI2PK), filter),
-        ScanIndexForward: false,
-      },
-      limit,
-      nextToken,
-    );
-    return { items: page.items.map((i) => stripKeys(i) as unknown as Instance), nextToken: page.nextToken };
-  },
-  countInstances: (role: InstanceRole, filter?: Filter) => countQuery(index('GSI3', 'GSI3PK', rolePk(role)), filter),
-  countClientInstances: (clientId: string, filter?: Filter) =>
+  countInstances: (role: InstanceRole, filter?: ListFilter) => countQuery(index('GSI3', 'GSI3PK', rolePk(role)), filter),
+  countClientInstances: (clientId: string, filter?: ListFilter) =>
     countQuery(index('GSI2', 'GSI2PK', keys.instancesOfClientIndex(clientId, '', '').GSI2PK), filter),
   /** Instances of a role created before `createdBefore` (zombie-cleanup: a zombie is never older than its instance). */
   async instancesCreatedBefore(role: InstanceRole, createdBefore: string, limit = 1000): Promise<Instance[]> {
@@ -209,26 +174,16 @@ export const adminRepo = {
 
   // ---- commands (GSI2 COMMANDS#OPEN, sparse while not final) ----
   countPendingCommands: () =>
-    countQuery(index('GSI2', 'GSI2PK', keys.openCommandIndex('', '').GSI2PK), statusFilter(['pending'])),
+    countQuery(index('GSI2', 'GSI2PK', keys.openCommandIndex('', '').GSI2PK), { statuses: ['pending'] }),
 
   // ---- activity (GSI3 ACTIVITY on notifications), newest first ----
-  async activityPage(limit: number, nextToken: string | undefined, filter?: Filter) {
-    const page = await filledPage<Item>(
-      { ...withFilter(index('GSI3', 'GSI3PK', ACTIVITY_PK), filter), ScanIndexForward: false },
-      limit,
-      nextToken,
-    );
-    return { items: page.items.map((i) => stripKeys(i)), nextToken: page.nextToken };
-  },
-  async clientNotificationsPage(clientId: string | null, limit: number, nextToken: string | undefined, filter?: Filter) {
-    const page = await filledPage<Item>(
-      {
-        ...withFilter(index('GSI1', 'GSI1PK', keys.notificationsOfClientIndex(clientId, '', '').GSI1PK), filter),
-        ScanIndexForward: false,
-      },
-      limit,
-      nextToken,
-    );
+  /** Every notification (GSI3 `ACTIVITY`) or, with `clientId` (null: system-wide), one client's (GSI1), newest first. */
+  async notificationsPage(scope: 'all' | { clientId: string | null }, limit: number, nextToken: string | undefined, filter?: ListFilter) {
+    const base =
+      scope === 'all'
+        ? index('GSI3', 'GSI3PK', ACTIVITY_PK)
+        : index('GSI1', 'GSI1PK', keys.notificationsOfClientIndex(scope.clientId, '', '').GSI1PK);
+    const page = await listPage(base, limit, nextToken, filter, true);
     return { items: page.items.map((i) => stripKeys(i)), nextToken: page.nextToken };
   },
   countUnread: (clientId: string | null) =>

@@ -1,24 +1,26 @@
-import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, UnprocessableError } from '../domain/errors.js';
 import type { Agent, AgentStatus, Instance } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import {
-  cancellationReasons,
+  buildUpdate,
+  type Condition,
   getItem,
   isConditionFailure,
   oldItemOf,
   queryAll,
   queryPage,
   stripKeys,
-  transact,
+  txDelete,
+  txPut,
+  txUpdate,
   updateItem,
-  type UpdateSpec,
+  where,
 } from './conditions.js';
-import { instanceItem, roleChange } from './instances-repo.js';
+import { instancesRepo } from './instances-repo.js';
 import { keys } from './keys.js';
-import { putSearchEntries, searchEntryPuts } from './search-repo.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { putSearchEntries, searchEntryTx } from './search-repo.js';
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 /** Statuses whose heartbeat the timeout job watches (the sparse GSI3 holds exactly these agents). */
 const HEARTBEAT_TRACKED = new Set<AgentStatus>(['online', 'switching']);
@@ -50,27 +52,48 @@ export const primaryFields = (instance: Instance) => ({
   public_ip: instance.public_ip,
 });
 
-/** Demotes the agent's PRIMARY inside a transaction, conditioned on it still being that agent's PRIMARY. */
-export function demotePrimaryTx(agentId: string, instanceId: string, at: string): TxItem {
-  const change = roleChange(agentId, instanceId, 'ZOMBIE');
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.instance(instanceId),
-      UpdateExpression: 'SET #role = :role, GSI1SK = :gsi, GSI3PK = :gsi3, zombie_since = :at, #v = #v + :one',
-      ConditionExpression: '#role = :primary AND agent_id = :aid',
-      ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
-      ExpressionAttributeValues: {
-        ':role': change.role,
-        ':gsi': change.GSI1SK,
-        ':gsi3': change.GSI3PK,
-        ':at': at,
-        ':one': 1,
-        ':primary': 'PRIMARY',
-        ':aid': agentId,
-      },
-    },
-  };
+/** What an agent change checks on the agent as the caller read it (besides "not deleted"). */
+export interface AgentGuard {
+  /** The version read: two writers that read the same agent cannot both commit. */
+  version?: number;
+  /** `primary_instance_id` as read (null: none). */
+  primary?: string | null;
+  /** `inflight_command_id` as read (null: none). */
+  inflight?: string | null;
+  /** The open-switch slot as read (null: empty). */
+  openSwitch?: string | null;
+  status?: AgentStatus;
+}
+
+export interface AgentChange {
+  set?: Record<string, unknown>;
+  remove?: Array<'inflight_command_id' | 'open_switch_id' | 'open_switch_priority'>;
+  /** The agent leaves the heartbeat index (it has no PRIMARY to heartbeat). */
+  leaveHeartbeatIndex?: boolean;
+  guard?: AgentGuard;
+}
+
+const guardCondition = (guard: AgentGuard) =>
+  where.and(
+    where.ne('status', 'deleted'),
+    guard.status !== undefined && where.eq('status', guard.status),
+    guard.primary !== undefined && where.is('primary_instance_id', guard.primary),
+    guard.inflight !== undefined && where.is('inflight_command_id', guard.inflight),
+    guard.openSwitch !== undefined && where.is('open_switch_id', guard.openSwitch),
+  );
+
+/** Transaction part: a guarded change of a live agent (its version is bumped). */
+function agentUpdateTx(agentId: string, change: AgentChange, part = 'agent'): TxPart {
+  const guard = change.guard ?? {};
+  return txPart(
+    part,
+    txUpdate(keys.agent(agentId), {
+      set: change.set,
+      remove: [...(change.remove ?? []), ...(change.leaveHeartbeatIndex ? ['GSI3PK', 'GSI3SK'] : [])],
+      expectedVersion: guard.version,
+      condition: guardCondition(guard),
+    }),
+  );
 }
 
 /**
@@ -78,34 +101,15 @@ export function demotePrimaryTx(agentId: string, instanceId: string, at: string)
  * conditioned on the pointer still naming `expectedPrimary` (or being empty) and the agent being
  * live: the condition that makes "exactly one PRIMARY per agent" hold under races (API.md §4.4).
  */
-export function movePrimaryTx(agentId: string, expectedPrimary: string | null, fields: Record<string, unknown>): TxItem {
-  const names: Record<string, string> = { '#v': 'version', '#p': 'primary_instance_id', '#status': 'status' };
-  const values: Record<string, unknown> = { ':one': 1, ':deleted': 'deleted' };
-  const sets = ['#v = #v + :one'];
-  Object.entries(fields).forEach(([k, v], i) => {
-    names[`#f${i}`] = k;
-    values[`:f${i}`] = v;
-    sets.push(`#f${i} = :f${i}`);
-  });
-  let condition = '#status <> :deleted AND ';
-  if (expectedPrimary) {
-    condition += '#p = :expected';
-    values[':expected'] = expectedPrimary;
-  } else {
-    condition += '(attribute_not_exists(#p) OR #p = :null)';
-    values[':null'] = null;
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.agent(agentId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
-}
+const movePrimaryTx = (agentId: string, expectedPrimary: string | null, fields: Record<string, unknown>): TxPart =>
+  agentUpdateTx(agentId, { set: fields, guard: { primary: expectedPrimary } });
+
+/** The old PRIMARY becomes a ZOMBIE, conditioned on it still being this agent's PRIMARY. */
+const demotePrimaryTx = (agentId: string, instanceId: string, at: string): TxPart =>
+  instancesRepo.changeRoleTx({ id: instanceId, agent_id: agentId }, 'ZOMBIE', at, {
+    expect: { role: 'PRIMARY', agentId },
+    set: { zombie_since: at },
+  }, 'old-primary');
 
 export const agentsRepo = {
   async get(agentId: string): Promise<Agent | undefined> {
@@ -129,37 +133,27 @@ export const agentsRepo = {
   async createWithPrimary(agent: Agent, primary: Instance, maxAgents: number): Promise<'created' | 'lost-race'> {
     try {
       await transact([
-        { Put: { TableName: tableName(), Item: agentItem(agent), ConditionExpression: 'attribute_not_exists(PK)' } },
-        {
-          Put: {
-            TableName: tableName(),
-            Item: { ...keys.logicalAgent(agent.client_id, agent.logical_agent_id), entity: 'logical-agent', agent_id: agent.id },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        { Put: { TableName: tableName(), Item: instanceItem(primary), ConditionExpression: 'attribute_not_exists(PK)' } },
-        {
-          Update: {
-            TableName: tableName(),
-            Key: keys.client(agent.client_id),
-            UpdateExpression: 'SET agents_live = if_not_exists(agents_live, :zero) + :one',
-            ConditionExpression: '#status = :active AND (attribute_not_exists(agents_live) OR agents_live < :max)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':active': 'active', ':max': maxAgents },
-          },
-        },
-        // Admin search entries (after the conditioned items: their indexes above stay put).
-        ...searchEntryPuts('agent', [[agent.hostname, agent.id]]),
-        ...searchEntryPuts('instance', [[primary.hostname, primary.id]]),
+        txPart('agent', txPut(agentItem(agent))),
+        txPart('logical-id', txPut({ ...keys.logicalAgent(agent.client_id, agent.logical_agent_id), entity: 'logical-agent', agent_id: agent.id })),
+        instancesRepo.createTx(primary, {}, 'primary'),
+        txPart(
+          'agent-limit',
+          txUpdate(keys.client(agent.client_id), {
+            add: { agents_live: 1 },
+            bumpVersion: false,
+            condition: where.and(where.eq('status', 'active'), where.or(where.absent('agents_live'), where.lt('agents_live', maxAgents))),
+          }),
+        ),
+        ...searchEntryTx('agent', [[agent.hostname, agent.id]]),
+        ...searchEntryTx('instance', [[primary.hostname, primary.id]]),
       ]);
       return 'created';
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons) throw err;
-      if (reasons[3] === 'ConditionalCheckFailed') {
+      if (!(err instanceof TransactionConflict)) throw err;
+      if (err.failedOn('agent-limit')) {
         throw new UnprocessableError('AGENT_LIMIT_REACHED', `the client already has ${maxAgents} agents`);
       }
-      if (reasons[1] === 'ConditionalCheckFailed' || reasons[2] === 'ConditionalCheckFailed') return 'lost-race';
+      if (err.failedOn('logical-id', 'primary')) return 'lost-race';
       throw err;
     }
   },
@@ -172,21 +166,18 @@ export const agentsRepo = {
   async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}): Promise<Agent> {
     const expected = agent.primary_instance_id;
     const fields = { ...primaryFields(next), ...set, pool_since: at };
-    const items: TxItem[] = [
-      movePrimaryTx(agent.id, expected, fields),
-      { Put: { TableName: tableName(), Item: instanceItem(next), ConditionExpression: 'attribute_not_exists(PK)' } },
-    ];
+    const items: TxPart[] = [movePrimaryTx(agent.id, expected, fields), instancesRepo.createTx(next, {}, 'new-primary')];
     if (expected) items.push(demotePrimaryTx(agent.id, expected, at));
     // Admin search entries (hostname prefixes; ids are exact GetItems) — unconditional, idempotent.
     const hostname = typeof set.hostname === 'string' ? set.hostname : agent.hostname;
     items.push(
-      ...searchEntryPuts('instance', [[next.hostname, next.id]]),
-      ...(hostname !== agent.hostname ? searchEntryPuts('agent', [[hostname, agent.id]]) : []),
+      ...searchEntryTx('instance', [[next.hostname, next.id]]),
+      ...(hostname !== agent.hostname ? searchEntryTx('agent', [[hostname, agent.id]]) : []),
     );
     try {
       await transact(items);
     } catch (err) {
-      if (cancellationReasons(err)) {
+      if (err instanceof TransactionConflict) {
         throw new ConflictError('VERSION_CONFLICT', 'the agent changed PRIMARY concurrently; retry', [], { cause: err });
       }
       throw err;
@@ -195,11 +186,39 @@ export const agentsRepo = {
   },
 
   /** Version-checked (or unconditional, when no version is given) change of agent fields. */
-  async update(agentId: string, spec: UpdateSpec): Promise<Agent | undefined> {
+  async update(agentId: string, spec: { set: Record<string, unknown>; expectedVersion?: number }): Promise<Agent | undefined> {
     const item = await updateItem<Record<string, unknown>>(keys.agent(agentId), spec);
     // A changed hostname becomes searchable (admin search; the entry is idempotent).
-    if (item && typeof spec.set?.hostname === 'string') await putSearchEntries('agent', [[spec.set.hostname, agentId]]);
+    if (item && typeof spec.set.hostname === 'string') await putSearchEntries('agent', [[spec.set.hostname, agentId]]);
     return item ? toAgent(item) : undefined;
+  },
+
+  /** Transaction part: a guarded change of a live agent (version bumped); see {@link AgentChange}. */
+  updateTx: agentUpdateTx,
+
+  /** Transaction part: the agent is unchanged since it was read (check and bump of its version). */
+  versionGuardTx: (agent: Pick<Agent, 'id' | 'version'>, part = 'agent-version'): TxPart =>
+    agentUpdateTx(agent.id, { guard: { version: agent.version } }, part),
+
+  /** Transaction part: the PRIMARY pointer and the placement fields move to `next` (see movePrimaryTx). */
+  movePrimaryTx: (agent: Pick<Agent, 'id' | 'primary_instance_id'>, next: Instance, set: Record<string, unknown>): TxPart =>
+    movePrimaryTx(agent.id, agent.primary_instance_id ?? null, { ...primaryFields(next), ...set }),
+
+  /**
+   * Ends a rebalance notice once its window passed, only while the notice and the PRIMARY are
+   * still the ones the caller read; false when they changed (or the agent is gone).
+   */
+  async clearRebalanceNotice(agentId: string, primaryInstanceId: string): Promise<boolean> {
+    try {
+      const item = await updateItem(keys.agent(agentId), {
+        set: { notice_status: 'none', notice_deadline: null },
+        condition: where.and(where.eq('notice_status', 'rebalance'), where.eq('primary_instance_id', primaryInstanceId)),
+      });
+      return item !== undefined;
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
   },
 
   /**
@@ -216,51 +235,22 @@ export const agentsRepo = {
     placement: Record<string, unknown>,
     guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean } = {},
   ): Promise<{ updated: boolean; old: Agent | undefined }> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':status': status, ':at': at, ':deleted': 'deleted' };
-    const sets = ['#status = :status', 'last_heartbeat_at = :at'];
-    Object.entries(placement).forEach(([k, v], i) => {
-      if (v === undefined) return;
-      names[`#p${i}`] = k;
-      values[`:p${i}`] = v;
-      sets.push(`#p${i} = :p${i}`);
+    const tracked = HEARTBEAT_TRACKED.has(status);
+    const update = buildUpdate(keys.agent(agentId), {
+      set: { status, last_heartbeat_at: at, ...placement, ...(tracked ? keys.heartbeatIndex(at) : {}) },
+      remove: tracked ? [] : ['GSI3PK', 'GSI3SK'],
+      bumpVersion: false,
+      condition: where.and(
+        where.ne('status', 'deleted'),
+        guard.clientId && where.eq('client_id', guard.clientId),
+        guard.primaryInstanceId && where.or(where.empty('primary_instance_id'), where.eq('primary_instance_id', guard.primaryInstanceId)),
+        // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
+        guard.keepSwitching &&
+          where.not(where.and(where.eq('status', 'switching'), where.exists('inflight_command_id'), where.ne('inflight_command_id', null)) as Condition),
+      ),
     });
-    let remove = '';
-    if (HEARTBEAT_TRACKED.has(status)) {
-      values[':gpk'] = keys.heartbeatIndex(at).GSI3PK;
-      sets.push('GSI3PK = :gpk', 'GSI3SK = :at');
-    } else {
-      remove = ' REMOVE GSI3PK, GSI3SK';
-    }
-    const conditions = ['attribute_exists(PK)', '#status <> :deleted'];
-    if (guard.clientId) {
-      conditions.push('client_id = :cid');
-      values[':cid'] = guard.clientId;
-    }
-    if (guard.primaryInstanceId) {
-      conditions.push('(attribute_not_exists(primary_instance_id) OR primary_instance_id = :null OR primary_instance_id = :iid)');
-      values[':iid'] = guard.primaryInstanceId;
-      values[':null'] = null;
-    }
-    if (guard.keepSwitching) {
-      // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
-      conditions.push('NOT (#status = :switching AND attribute_exists(inflight_command_id) AND inflight_command_id <> :null)');
-      values[':switching'] = 'switching';
-      values[':null'] = null;
-    }
     try {
-      const out = await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.agent(agentId),
-          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const out = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
       return { updated: true, old: out.Attributes ? toAgent(out.Attributes) : undefined };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -335,35 +325,22 @@ export const agentsRepo = {
   },
 
   /** Soft delete: status deleted, guard released, live counter decremented — one transaction. */
-  async markDeleted(agent: Agent, at: string, extra: TxItem[] = [], ttl?: number): Promise<void> {
+  async markDeleted(agent: Agent, at: string, extra: TxPart[] = [], ttl?: number): Promise<void> {
     await transact([
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.agent(agent.id),
-          UpdateExpression: `SET #status = :deleted, deleted_at = :at, enabled = :false, config.enabled = :false, #v = #v + :one${ttl ? ', #ttl = :ttl' : ''} REMOVE GSI3PK, GSI3SK, inflight_command_id`,
-          ConditionExpression: '#status <> :deleted',
-          ExpressionAttributeNames: { '#status': 'status', '#v': 'version', ...(ttl ? { '#ttl': 'ttl' } : {}) },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':at': at, ':false': false, ':one': 1, ...(ttl ? { ':ttl': ttl } : {}) },
-        },
-      },
-      {
-        Delete: {
-          TableName: tableName(),
-          Key: keys.logicalAgent(agent.client_id, agent.logical_agent_id),
-          ConditionExpression: 'agent_id = :aid',
-          ExpressionAttributeValues: { ':aid': agent.id },
-        },
-      },
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.client(agent.client_id),
-          UpdateExpression: 'SET agents_live = agents_live - :one',
-          ConditionExpression: 'agents_live > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
-        },
-      },
+      txPart(
+        'agent',
+        txUpdate(keys.agent(agent.id), {
+          set: { 'status': 'deleted', 'deleted_at': at, 'enabled': false, 'config.enabled': false, ...(ttl ? { ttl } : {}) },
+          remove: ['GSI3PK', 'GSI3SK', 'inflight_command_id'],
+          condition: where.ne('status', 'deleted'),
+          mustExist: false,
+        }),
+      ),
+      txPart('logical-id', txDelete(keys.logicalAgent(agent.client_id, agent.logical_agent_id), where.eq('agent_id', agent.id))),
+      txPart(
+        'live-counter',
+        txUpdate(keys.client(agent.client_id), { add: { agents_live: -1 }, bumpVersion: false, mustExist: false, condition: where.gt('agents_live', 0) }),
+      ),
       ...extra,
     ]);
   },

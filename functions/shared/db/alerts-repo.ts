@@ -1,8 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UnprocessableError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { cancellationReasons, getItem, type Item, isConditionFailure, queryAll, stripKeys, transact, updateItem } from './conditions.js';
+import { getItem, type Item, isConditionFailure, queryAll, stripKeys, txPut, txUpdate, updateItem, where } from './conditions.js';
 import { keys } from './keys.js';
+import { TransactionConflict, transact, txPart } from './transaction.js';
 
 export type AlertType =
   | 'spot_price_above'
@@ -75,21 +76,21 @@ export const alertsRepo = {
   async create(alert: PricingAlert): Promise<void> {
     try {
       await transact([
-        { Put: { TableName: tableName(), Item: alertItem(alert), ConditionExpression: 'attribute_not_exists(PK)' } },
-        {
-          Update: {
-            TableName: tableName(),
-            Key: keys.client(alert.client_id),
-            UpdateExpression: 'SET alerts_count = if_not_exists(alerts_count, :zero) + :one',
-            ConditionExpression:
-              'attribute_exists(PK) AND #status <> :deleted AND (attribute_not_exists(alerts_count) OR alerts_count < :max)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':deleted': 'deleted', ':max': MAX_ALERTS_PER_CLIENT },
-          },
-        },
+        txPart('alert', txPut(alertItem(alert))),
+        txPart(
+          'alert-limit',
+          txUpdate(keys.client(alert.client_id), {
+            add: { alerts_count: 1 },
+            bumpVersion: false,
+            condition: where.and(
+              where.ne('status', 'deleted'),
+              where.or(where.absent('alerts_count'), where.lt('alerts_count', MAX_ALERTS_PER_CLIENT)),
+            ),
+          }),
+        ),
       ]);
     } catch (err) {
-      if (cancellationReasons(err)?.[1] === 'ConditionalCheckFailed') {
+      if (err instanceof TransactionConflict && err.failedOn('alert-limit')) {
         throw new UnprocessableError('ALERT_LIMIT_REACHED', `a client can have at most ${MAX_ALERTS_PER_CLIENT} pricing alerts`);
       }
       throw err;

@@ -1,12 +1,9 @@
-import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors.js';
 import type { Client, TokenRecord } from '../domain/types.js';
-import { ddb, tableName } from './client.js';
-import { cancellationReasons, getItem, queryPage, stripKeys, transact } from './conditions.js';
+import { batchGet, getItem, queryPage, stripKeys, txDelete, txPut, txUpdate, where } from './conditions.js';
 import { keys } from './keys.js';
-import { searchEntryPuts } from './search-repo.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { searchEntryTx } from './search-repo.js';
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 const tokenItem = (hash: string, record: TokenRecord, ttl?: number) => ({
   ...keys.token(hash),
@@ -31,33 +28,13 @@ export const clientsRepo = {
   async create(client: Client): Promise<void> {
     try {
       await transact([
-        {
-          Put: {
-            TableName: tableName(),
-            Item: { ...keys.client(client.id), ...keys.clientsIndex(client.created_at, client.id), entity: 'client', ...client },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        {
-          Put: {
-            TableName: tableName(),
-            Item: { ...keys.clientName(client.name), entity: 'client-name', client_id: client.id },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        {
-          Put: {
-            TableName: tableName(),
-            Item: tokenItem(client.token_hash, { client_id: client.id, client_status: 'active', valid_until: null }),
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        // Admin search entry for the name (last, so the cancellation indexes above stay put).
-        ...searchEntryPuts('client', [[client.name, client.id]]),
+        txPart('client', txPut({ ...keys.client(client.id), ...keys.clientsIndex(client.created_at, client.id), entity: 'client', ...client })),
+        txPart('client-name', txPut({ ...keys.clientName(client.name), entity: 'client-name', client_id: client.id })),
+        txPart('token', txPut(tokenItem(client.token_hash, { client_id: client.id, client_status: 'active', valid_until: null }))),
+        ...searchEntryTx('client', [[client.name, client.id]]),
       ]);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (reasons?.[1] === 'ConditionalCheckFailed') {
+      if (err instanceof TransactionConflict && err.failedOn('client-name')) {
         throw new ConflictError('ALREADY_EXISTS', `a client named "${client.name}" already exists`, [
           { field: 'body.name', issue: 'duplicate' },
         ]);
@@ -76,48 +53,28 @@ export const clientsRepo = {
     next: { hash: string; hint: string; createdAt: string },
     grace: { validUntil: string; ttl: number } | null,
   ): Promise<void> {
-    const oldToken: TxItem = grace
-      ? {
-          Update: {
-            TableName: tableName(),
-            Key: keys.token(client.token_hash),
-            UpdateExpression: 'SET valid_until = :until, #ttl = :ttl',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':until': grace.validUntil, ':ttl': grace.ttl },
-          },
-        }
-      : { Delete: { TableName: tableName(), Key: keys.token(client.token_hash) } };
+    const oldToken = grace
+      ? txUpdate(keys.token(client.token_hash), {
+          set: { valid_until: grace.validUntil, ttl: grace.ttl },
+          bumpVersion: false,
+          mustExist: false,
+        })
+      : txDelete(keys.token(client.token_hash));
     try {
       await transact([
-        {
-          Update: {
-            TableName: tableName(),
-            Key: keys.client(client.id),
-            UpdateExpression:
-              'SET token_hash = :hash, token_hint = :hint, token_created_at = :at, #v = #v + :one',
-            ConditionExpression: '#v = :expected AND #status <> :deleted',
-            ExpressionAttributeNames: { '#v': 'version', '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':hash': next.hash,
-              ':hint': next.hint,
-              ':at': next.createdAt,
-              ':one': 1,
-              ':expected': client.version,
-              ':deleted': 'deleted',
-            },
-          },
-        },
-        oldToken,
-        {
-          Put: {
-            TableName: tableName(),
-            Item: tokenItem(next.hash, { client_id: client.id, client_status: client.status, valid_until: null }),
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
+        txPart(
+          'client',
+          txUpdate(keys.client(client.id), {
+            set: { token_hash: next.hash, token_hint: next.hint, token_created_at: next.createdAt },
+            expectedVersion: client.version,
+            condition: where.ne('status', 'deleted'),
+          }),
+        ),
+        txPart('old-token', oldToken),
+        txPart('new-token', txPut(tokenItem(next.hash, { client_id: client.id, client_status: client.status, valid_until: null }))),
       ]);
     } catch (err) {
-      if (cancellationReasons(err)?.[0] === 'ConditionalCheckFailed') {
+      if (err instanceof TransactionConflict && err.failedOn('client')) {
         throw new ConflictError('VERSION_CONFLICT', 'the client changed while its token was being replaced; retry');
       }
       throw err;
@@ -127,19 +84,25 @@ export const clientsRepo = {
   /** Soft delete: status deleted, token and name guard removed, data expires after `ttl`. */
   async markDeleted(client: Client, deletedAt: string, ttl: number): Promise<void> {
     await transact([
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.client(client.id),
-          UpdateExpression: 'SET #status = :deleted, deleted_at = :at, #ttl = :ttl, #v = #v + :one',
-          ConditionExpression: '#status <> :deleted',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#v': 'version' },
-          ExpressionAttributeValues: { ':deleted': 'deleted', ':at': deletedAt, ':ttl': ttl, ':one': 1 },
-        },
-      },
-      { Delete: { TableName: tableName(), Key: keys.token(client.token_hash) } },
-      { Delete: { TableName: tableName(), Key: keys.clientName(client.name) } },
+      txPart(
+        'client',
+        txUpdate(keys.client(client.id), {
+          set: { status: 'deleted', deleted_at: deletedAt, ttl },
+          condition: where.ne('status', 'deleted'),
+          mustExist: false,
+        }),
+      ),
+      txPart('token', txDelete(keys.token(client.token_hash))),
+      txPart('client-name', txDelete(keys.clientName(client.name))),
     ]);
+  },
+
+  /** `name` of each client id (one BatchGet); unknown ids are absent. */
+  async names(ids: string[]): Promise<Map<string, string | null>> {
+    const found = await batchGet([...new Set(ids)].map((id) => keys.client(id)), ['id', 'name']);
+    const names = new Map<string, string | null>();
+    for (const item of found.values()) names.set(String(item.id), typeof item.name === 'string' ? item.name : null);
+    return names;
   },
 
   async list(limit: number, nextToken?: string) {
@@ -155,16 +118,8 @@ export const clientsRepo = {
     return { items: page.items.map((i) => stripKeys(i) as unknown as Client), nextToken: page.nextToken };
   },
 
-  /** Adds to the client's running savings total (ledger and snapshot job); not a versioned edit. */
-  async addSavings(clientId: string, amount: number, lastSyncAt: string): Promise<void> {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.client(clientId),
-        UpdateExpression: 'SET last_sync_at = :at ADD total_savings :amount',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':amount': amount, ':at': lastSyncAt },
-      }),
-    );
+  /** Transaction part adding to the client's running savings total (daily snapshot); not a versioned edit. */
+  addSavingsTx(clientId: string, amount: number, lastSyncAt: string): TxPart {
+    return txPart('client-total', txUpdate(keys.client(clientId), { set: { last_sync_at: lastSyncAt }, add: { total_savings: amount }, bumpVersion: false }));
   },
 };

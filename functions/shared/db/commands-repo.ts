@@ -1,12 +1,9 @@
-import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { addSeconds, deliveredLifetimeSeconds } from '../domain/commands.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Command, CommandStatus } from '../domain/types.js';
-import { ddb, tableName } from './client.js';
-import { cancellationReasons, getItem, queryAll, queryPage, stripKeys, transact } from './conditions.js';
+import { getItem, queryAll, queryPage, stripKeys, txPut, txUpdate, updateIf, where } from './conditions.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 const toCommand = (item: Record<string, unknown>) => stripKeys(item) as unknown as Command;
 
@@ -23,23 +20,47 @@ export function commandItem(command: Command) {
   };
 }
 
-/** Transaction item that creates a command (never overwrites). */
-export const putCommandTx = (command: Command): TxItem => ({
-  Put: { TableName: tableName(), Item: commandItem(command), ConditionExpression: 'attribute_not_exists(PK)' },
-});
+const OPEN_STATUSES = ['pending', 'acknowledged', 'executing'];
+/** Leaving every index: a final command is neither pending nor open. */
+const INDEXES = ['GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'];
 
-/** Transaction item that cancels a pending command (no-op condition failure if it moved on). */
-export const cancelCommandTx = (command: Command, at: string, reason: string): TxItem => ({
-  Update: {
-    TableName: tableName(),
-    Key: keys.command(command.agent_id, command.id),
-    UpdateExpression:
-      'SET #status = :cancelled, completed_at = :at, message = :reason, #v = #v + :one REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK',
-    ConditionExpression: '#status = :pending',
-    ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-    ExpressionAttributeValues: { ':cancelled': 'cancelled', ':at': at, ':reason': reason, ':one': 1, ':pending': 'pending' },
-  },
-});
+/** Transaction part that creates a command (never overwrites). */
+const createTx = (command: Command, part = 'command'): TxPart => txPart(part, txPut(commandItem(command)));
+
+/** Transaction part that cancels a pending command (its condition fails if it moved on). */
+const cancelTx = (command: Command, at: string, reason: string, part = 'cancel-command'): TxPart =>
+  txPart(
+    part,
+    txUpdate(keys.command(command.agent_id, command.id), {
+      set: { status: 'cancelled', completed_at: at, message: reason },
+      remove: INDEXES,
+      condition: where.eq('status', 'pending'),
+      mustExist: false,
+    }),
+  );
+
+/** Transaction part recording a command's result, conditioned on it not being final yet. */
+const finishTx = (
+  command: Command,
+  status: Extract<CommandStatus, 'completed' | 'failed' | 'expired'>,
+  at: string,
+  message: string | null,
+  part = 'command',
+): TxPart =>
+  txPart(
+    part,
+    txUpdate(keys.command(command.agent_id, command.id), {
+      set: {
+        status,
+        completed_at: at,
+        success: status === 'completed' ? true : status === 'failed' ? false : null,
+        message,
+      },
+      remove: INDEXES,
+      condition: where.in('status', OPEN_STATUSES),
+      mustExist: false,
+    }),
+  );
 
 export const commandsRepo = {
   async get(agentId: string, commandId: string): Promise<Command | undefined> {
@@ -69,8 +90,19 @@ export const commandsRepo = {
     return items.map(toCommand);
   },
 
-  async create(command: Command): Promise<void> {
-    await transact([putCommandTx(command)]);
+  createTx,
+  cancelTx,
+  finishTx,
+
+  /** Creates a command; false when one with its id already exists (ids derived from a fact are written once). */
+  async create(command: Command): Promise<boolean> {
+    try {
+      await transact([createTx(command)]);
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionConflict && err.failedOn('command')) return false;
+      throw err;
+    }
   },
 
   /**
@@ -80,49 +112,30 @@ export const commandsRepo = {
    */
   async deliver(command: Command, at: string, switching: boolean): Promise<boolean> {
     const expiresAt = addSeconds(at, deliveredLifetimeSeconds(command));
-    const open = keys.openCommandIndex(expiresAt, command.id);
     try {
       await transact([
-        {
-          Update: {
-            TableName: tableName(),
-            Key: keys.command(command.agent_id, command.id),
-            UpdateExpression:
-              'SET #status = :ack, delivered_at = :at, expires_at = :exp, GSI2SK = :gsi2, #v = #v + :one REMOVE GSI1PK, GSI1SK',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-            ExpressionAttributeValues: {
-              ':ack': 'acknowledged',
-              ':at': at,
-              ':exp': expiresAt,
-              ':gsi2': open.GSI2SK,
-              ':one': 1,
-              ':pending': 'pending',
-            },
-          },
-        },
-        {
-          Update: {
-            TableName: tableName(),
-            Key: keys.agent(command.agent_id),
-            UpdateExpression: switching
-              ? 'SET inflight_command_id = :cmd, #status = :switching'
-              : 'SET inflight_command_id = :cmd',
-            ConditionExpression:
-              '(attribute_not_exists(inflight_command_id) OR inflight_command_id = :null) AND #status <> :deleted',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':cmd': command.id,
-              ':null': null,
-              ':deleted': 'deleted',
-              ...(switching ? { ':switching': 'switching' } : {}),
-            },
-          },
-        },
+        txPart(
+          'command',
+          txUpdate(keys.command(command.agent_id, command.id), {
+            set: { status: 'acknowledged', delivered_at: at, expires_at: expiresAt, GSI2SK: keys.openCommandIndex(expiresAt, command.id).GSI2SK },
+            remove: ['GSI1PK', 'GSI1SK'],
+            condition: where.eq('status', 'pending'),
+            mustExist: false,
+          }),
+        ),
+        txPart(
+          'inflight-slot',
+          txUpdate(keys.agent(command.agent_id), {
+            set: { inflight_command_id: command.id, ...(switching ? { status: 'switching' } : {}) },
+            bumpVersion: false,
+            mustExist: false,
+            condition: where.and(where.empty('inflight_command_id'), where.ne('status', 'deleted')),
+          }),
+        ),
       ]);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },
@@ -132,64 +145,34 @@ export const commandsRepo = {
    * online. Conditioned on the command not being final, so a duplicate report cannot apply twice.
    */
   async finish(command: Command, status: Extract<CommandStatus, 'completed' | 'failed' | 'expired'>, at: string, message: string | null): Promise<void> {
-    const items: TxItem[] = [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.command(command.agent_id, command.id),
-          UpdateExpression:
-            'SET #status = :status, completed_at = :at, success = :success, message = :message, #v = #v + :one REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK',
-          ConditionExpression: '#status IN (:pending, :ack, :exec)',
-          ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-          ExpressionAttributeValues: {
-            ':status': status,
-            ':at': at,
-            ':success': status === 'completed' ? true : status === 'failed' ? false : null,
-            ':message': message,
-            ':one': 1,
-            ':pending': 'pending',
-            ':ack': 'acknowledged',
-            ':exec': 'executing',
-          },
-        },
-      },
-    ];
-    items.push({
-      Update: {
-        TableName: tableName(),
-        Key: keys.agent(command.agent_id),
-        UpdateExpression: 'REMOVE inflight_command_id',
-        ConditionExpression: 'inflight_command_id = :cmd',
-        ExpressionAttributeValues: { ':cmd': command.id },
-      },
-    });
+    const result = finishTx(command, status, at, message);
     try {
-      await transact(items);
+      await transact([
+        result,
+        txPart(
+          'inflight-slot',
+          txUpdate(keys.agent(command.agent_id), {
+            remove: ['inflight_command_id'],
+            bumpVersion: false,
+            mustExist: false,
+            condition: where.eq('inflight_command_id', command.id),
+          }),
+        ),
+      ]);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons) throw err;
-      if (reasons[0] === 'ConditionalCheckFailed') {
-        throw new ConflictError('INVALID_TRANSITION', 'the command already has a final status');
-      }
+      if (!(err instanceof TransactionConflict)) throw err;
+      if (err.failedOn('command')) throw new ConflictError('INVALID_TRANSITION', 'the command already has a final status');
       // The agent's slot no longer names this command (e.g. it was never delivered): finish alone.
-      await transact([items[0] as TxItem]);
+      await transact([result]);
     }
     if (status !== 'expired') {
       // Leaving `switching` is a separate, conditional write: only a switching agent changes.
-      await ddb
-        .send(
-          new UpdateCommand({
-            TableName: tableName(),
-            Key: keys.agent(command.agent_id),
-            UpdateExpression: 'SET #status = :online',
-            ConditionExpression: '#status = :switching',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':online': 'online', ':switching': 'switching' },
-          }),
-        )
-        .catch((err: unknown) => {
-          if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-        });
+      await updateIf(keys.agent(command.agent_id), {
+        set: { status: 'online' },
+        bumpVersion: false,
+        mustExist: false,
+        condition: where.eq('status', 'switching'),
+      });
     }
   },
 
@@ -208,10 +191,10 @@ export const commandsRepo = {
 
   async cancel(command: Command, at: string, reason: string): Promise<boolean> {
     try {
-      await transact([cancelCommandTx(command, at, reason)]);
+      await transact([cancelTx(command, at, reason)]);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },

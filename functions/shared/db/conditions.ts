@@ -1,11 +1,11 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -51,36 +51,146 @@ export async function putIfAbsent(item: Item & Key): Promise<boolean> {
   }
 }
 
+/**
+ * A condition of a write or a filter of a read, built from named parts (`where.eq('status', 'x')`)
+ * and rendered with placeholders that cannot collide with the rest of the request.
+ */
+export interface Condition {
+  readonly op: 'atom' | 'and' | 'or' | 'not';
+  render(e: ExpressionBuilder): string;
+}
+
+/** Collects the attribute names and values of one expression under a placeholder prefix. */
+export class ExpressionBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Item = {};
+  readonly #ids = new Map<string, string>();
+  #next = 0;
+
+  constructor(private readonly prefix: string) {}
+
+  /** A placeholder for an attribute path (`config.enabled` → `#c0.#c1`). */
+  name(path: string): string {
+    return path
+      .split('.')
+      .map((segment) => {
+        let id = this.#ids.get(segment);
+        if (!id) {
+          id = `#${this.prefix}${this.#next++}`;
+          this.#ids.set(segment, id);
+          this.names[id] = segment;
+        }
+        return id;
+      })
+      .join('.');
+  }
+
+  value(v: unknown): string {
+    const id = `:${this.prefix}${this.#next++}`;
+    this.values[id] = v;
+    return id;
+  }
+
+  /** The condition as text; an OR is parenthesised when `nested` (DynamoDB rejects `((…))`). */
+  render(condition: Condition, nested = false): string {
+    const text = condition.render(this);
+    return nested && condition.op === 'or' ? `(${text})` : text;
+  }
+}
+
+const atom = (render: (e: ExpressionBuilder) => string): Condition => ({ op: 'atom', render });
+const compare = (op: string) => (attr: string, value: unknown): Condition => atom((e) => `${e.name(attr)} ${op} ${e.value(value)}`);
+
+type MaybeCondition = Condition | false | undefined | null | '';
+
+function combine(op: 'and' | 'or', parts: Condition[]): Condition {
+  if (parts.length === 1) return parts[0] as Condition;
+  const joiner = op === 'and' ? ' AND ' : ' OR ';
+  return {
+    op,
+    render: (e) => parts.map((c) => (c.op === 'atom' || c.op === 'not' || c.op === op ? c.render(e) : `(${c.render(e)})`)).join(joiner),
+  };
+}
+
+/** Joins the given conditions (falsy ones are skipped); undefined when none is left. */
+const group = (op: 'and' | 'or', conditions: MaybeCondition[]): Condition | undefined => {
+  const parts = conditions.filter((c): c is Condition => Boolean(c));
+  return parts.length > 0 ? combine(op, parts) : undefined;
+};
+
+/** Condition builders (the only place besides the repositories where expression text is written). */
+export const where = {
+  eq: compare('='),
+  ne: compare('<>'),
+  lt: compare('<'),
+  le: compare('<='),
+  gt: compare('>'),
+  in: (attr: string, values: readonly unknown[]): Condition =>
+    atom((e) => `${e.name(attr)} IN (${values.map((v) => e.value(v)).join(', ')})`),
+  exists: (attr: string): Condition => atom((e) => `attribute_exists(${e.name(attr)})`),
+  absent: (attr: string): Condition => atom((e) => `attribute_not_exists(${e.name(attr)})`),
+  contains: (attr: string, value: unknown): Condition => atom((e) => `contains(${e.name(attr)}, ${e.value(value)})`),
+  /** Unset or null. */
+  empty: (attr: string): Condition => combine('or', [where.absent(attr), where.eq(attr, null)]),
+  /** Equal to `value`, or unset/null when `value` is null. */
+  is: (attr: string, value: unknown): Condition => (value === null ? where.empty(attr) : where.eq(attr, value)),
+  and: (...conditions: MaybeCondition[]): Condition | undefined => group('and', conditions),
+  or: (...conditions: MaybeCondition[]): Condition | undefined => group('or', conditions),
+  not: (condition: Condition): Condition => ({ op: 'not', render: (e) => `NOT (${condition.render(e)})` }),
+};
+
+/** A rendered condition: expression text plus its names and values (`prefix` keeps placeholders apart). */
+export function renderCondition(condition: Condition, prefix = 'c') {
+  const e = new ExpressionBuilder(prefix);
+  const expression = e.render(condition);
+  return { expression, names: e.names, values: e.values };
+}
+
 export interface UpdateSpec {
   /** Attributes to set (undefined values are skipped). */
   set?: Item;
   /** Attributes to remove (e.g. leaving a sparse index). */
   remove?: string[];
+  /** Numbers to add (counters). */
+  add?: Record<string, number>;
   /** Version the caller read; the write fails with VERSION_CONFLICT if the stored one differs. */
   expectedVersion?: number;
-  /** Extra condition with its own placeholders (names `#c_*`, values `:c_*`). */
-  condition?: { expression: string; names?: Record<string, string>; values?: Item };
+  /** Extra condition. */
+  condition?: Condition | undefined;
   /** Whether the item must exist (default true). */
   mustExist?: boolean;
+  /** An edit bumps `version` (default); telemetry, counters and links do not. */
+  bumpVersion?: boolean;
 }
 
-/** Builds an UpdateItem from named parts: always `version = version + 1` and `attribute_exists(PK)`. */
+/** Builds an UpdateItem from named parts: `version = version + 1` (unless told not to) and `attribute_exists(PK)`. */
 export function buildUpdate(key: Key, spec: UpdateSpec) {
-  const names: Record<string, string> = { '#version': 'version' };
-  const values: Item = { ':one': 1 };
-  const sets: string[] = ['#version = if_not_exists(#version, :zero) + :one'];
-  values[':zero'] = 0;
+  const bump = spec.bumpVersion !== false;
+  const names: Record<string, string> = bump || spec.expectedVersion !== undefined ? { '#version': 'version' } : {};
+  const values: Item = bump ? { ':one': 1 } : {};
+  const sets: string[] = bump ? ['#version = if_not_exists(#version, :zero) + :one'] : [];
+  if (bump) values[':zero'] = 0;
   let i = 0;
   for (const [attr, value] of Object.entries(spec.set ?? {})) {
     if (value === undefined || attr === 'version') continue;
-    names[`#s${i}`] = attr;
+    // A dotted attribute is a path into a map (`config.enabled`).
+    const path = attr.split('.').map((segment, k) => {
+      const id = k === 0 ? `#s${i}` : `#s${i}_${k}`;
+      names[id] = segment;
+      return id;
+    });
     values[`:s${i}`] = value;
-    sets.push(`#s${i} = :s${i}`);
+    sets.push(`${path.join('.')} = :s${i}`);
     i++;
   }
   const removes = (spec.remove ?? []).map((attr, j) => {
     names[`#r${j}`] = attr;
     return `#r${j}`;
+  });
+  const adds = Object.entries(spec.add ?? {}).map(([attr, value], j) => {
+    names[`#a${j}`] = attr;
+    values[`:a${j}`] = value;
+    return `#a${j} :a${j}`;
   });
   const conditions: string[] = [];
   if (spec.mustExist !== false) conditions.push('attribute_exists(PK)');
@@ -89,17 +199,23 @@ export function buildUpdate(key: Key, spec: UpdateSpec) {
     values[':expected'] = spec.expectedVersion;
   }
   if (spec.condition) {
-    conditions.push(`(${spec.condition.expression})`);
-    Object.assign(names, spec.condition.names ?? {});
-    Object.assign(values, spec.condition.values ?? {});
+    const c = new ExpressionBuilder('c');
+    conditions.push(c.render(spec.condition, conditions.length > 0));
+    Object.assign(names, c.names);
+    Object.assign(values, c.values);
   }
+  const clauses = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    adds.length ? `ADD ${adds.join(', ')}` : '',
+  ].filter(Boolean);
   return {
     TableName: tableName(),
     Key: key,
-    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    UpdateExpression: clauses.join(' '),
     ConditionExpression: conditions.length ? conditions.join(' AND ') : undefined,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
   };
 }
 
@@ -135,12 +251,55 @@ export async function updateItem<T = Item>(
   }
 }
 
-/** Runs a transaction; the caller inspects `cancellationReasons` on failure. */
-/** One item of a TransactWriteItems call (services compose them; only this layer talks to DynamoDB). */
+/** An update whose failed condition is an expected outcome: returns whether it applied. */
+export async function updateIf(key: Key, spec: UpdateSpec): Promise<boolean> {
+  try {
+    await ddb.send(new UpdateCommand(buildUpdate(key, spec)));
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** One item of a TransactWriteItems call, as the repositories build them (transaction.ts names them). */
 export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-export async function transact(items: TxItem[]): Promise<void> {
-  await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+/** Transaction item: a Put, create-only unless `overwrite`, or under `condition`. */
+export function txPut(item: Item & Key, options: { overwrite?: boolean; condition?: Condition | undefined } = {}): TxItem {
+  if (options.condition) {
+    const c = renderCondition(options.condition);
+    return {
+      Put: {
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: c.expression,
+        ...(Object.keys(c.names).length ? { ExpressionAttributeNames: c.names } : {}),
+        ...(Object.keys(c.values).length ? { ExpressionAttributeValues: c.values } : {}),
+      },
+    };
+  }
+  return {
+    Put: { TableName: tableName(), Item: item, ...(options.overwrite ? {} : { ConditionExpression: 'attribute_not_exists(PK)' }) },
+  };
+}
+
+/** Transaction item: an update built like {@link buildUpdate}. */
+export const txUpdate = (key: Key, spec: UpdateSpec): TxItem => ({ Update: buildUpdate(key, spec) });
+
+/** Transaction item: a Delete, optionally conditioned. */
+export function txDelete(key: Key, condition?: Condition | undefined): TxItem {
+  if (!condition) return { Delete: { TableName: tableName(), Key: key } };
+  const c = renderCondition(condition);
+  return {
+    Delete: {
+      TableName: tableName(),
+      Key: key,
+      ConditionExpression: c.expression,
+      ...(Object.keys(c.names).length ? { ExpressionAttributeNames: c.names } : {}),
+      ...(Object.keys(c.values).length ? { ExpressionAttributeValues: c.values } : {}),
+    },
+  };
 }
 
 export interface Page<T> {
@@ -196,6 +355,42 @@ export async function queryAll<T = Item>(
   return items;
 }
 
+/** A Query input with its filter given as a {@link Condition} (rendered with `f` placeholders). */
+export function withFilter<Q extends Omit<QueryCommandInput, 'TableName'>>(input: Q, filter: Condition | undefined): Q {
+  if (!filter) return input;
+  const f = renderCondition(filter, 'f');
+  const names = { ...(input.ExpressionAttributeNames ?? {}), ...f.names };
+  return {
+    ...input,
+    FilterExpression: f.expression,
+    ExpressionAttributeValues: { ...(input.ExpressionAttributeValues ?? {}), ...f.values },
+    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+  };
+}
+
+/**
+ * One page of a filtered Query, filled: DynamoDB applies `Limit` before the filter, so a single
+ * call can return few or no matches with more to come. This keeps querying (each call asking for
+ * what is still missing, so the page never exceeds `limit`) until the page is full, the index is
+ * exhausted, or `maxCalls` calls were made; the returned token continues exactly where it stopped.
+ */
+export async function filledPage<T = Item>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
+  limit: number,
+  nextToken?: string,
+  maxCalls = 10,
+): Promise<Page<T>> {
+  const items: T[] = [];
+  let token = nextToken;
+  for (let call = 0; call < maxCalls; call++) {
+    const page = await queryPage<T>(input, limit - items.length, token);
+    items.push(...page.items);
+    token = page.nextToken ?? undefined;
+    if (!token || items.length >= limit) break;
+  }
+  return { items, nextToken: token ?? null };
+}
+
 /** Strips key and index attributes before an item leaves the repository layer. */
 export function stripKeys<T extends Item>(item: T): Item {
   const {
@@ -237,4 +432,41 @@ export async function batchPut(items: Item[], concurrency = 8): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+}
+
+/**
+ * BatchGetItem for up to any number of keys (100 per call, unprocessed keys retried). Returns the
+ * items found, keyed by `PK|SK`; missing keys are simply absent.
+ */
+export async function batchGet(keyList: Key[], projection?: string[]): Promise<Map<string, Item>> {
+  const out = new Map<string, Item>();
+  const unique = [...new Map(keyList.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
+  for (let i = 0; i < unique.length; i += 100) {
+    let pending: Key[] | undefined = unique.slice(i, i + 100);
+    for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
+      const names: Record<string, string> = {};
+      const projectionExpression = projection
+        ? ['PK', 'SK', ...projection]
+            .map((attr, j) => {
+              names[`#p${j}`] = attr;
+              return `#p${j}`;
+            })
+            .join(', ')
+        : undefined;
+      const res = await ddb.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName()]: {
+              Keys: pending,
+              ...(projectionExpression ? { ProjectionExpression: projectionExpression, ExpressionAttributeNames: names } : {}),
+            },
+          },
+        }),
+      );
+      for (const item of res.Responses?.[tableName()] ?? []) out.set(`${String(item.PK)}|${String(item.SK)}`, item);
+      pending = res.UnprocessedKeys?.[tableName()]?.Keys as Key[] | undefined;
+      if (pending?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
-import type { Item } from './conditions.js';
+import { batchPut, type Item } from './conditions.js';
 import { keys } from './keys.js';
 
 export interface FeedItem {
@@ -30,6 +30,20 @@ const toFeedItem = (i: Item): FeedItem => ({
  * Sort keys are time-ordered cursors, so "events after a cursor" is one key-range Query.
  */
 export const feedRepo = {
+  /**
+   * Appends events (one BatchWrite per 25 items, unprocessed items retried): each to the feed of
+   * its client and to the admin feed `FEED#ALL`; the cursor is the sort key. Kept until `ttl`.
+   */
+  async append(events: Array<FeedItem & { ttl: number }>): Promise<void> {
+    await batchPut(
+      events.flatMap((e) => {
+        const body = { ...e, entity: 'feed-event' };
+        const feeds = e.client_id ? [e.client_id, null] : [null];
+        return feeds.map((cid) => ({ ...keys.feedEvent(cid, e.id), ...body }));
+      }),
+    );
+  },
+
   /**
    * Up to `limit` events with after < cursor < before, oldest first (`newest: true`: the newest
    * ones, still returned oldest first), optionally only some types. Reads at most `maxCalls` pages.

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ttlAfterDays } from '../domain/ids.js';
 import {
   EVENT_DEDUPE_TTL_DAYS,
@@ -6,23 +6,14 @@ import {
   INCIDENT_TTL_DAYS,
   type Incident,
   type IncidentSource,
+  FINAL_OUTCOMES,
   REBALANCE_WINDOW_SECONDS,
   type SignalType,
 } from '../domain/incidents.js';
 import { ddb, tableName } from './client.js';
-import {
-  cancellationReasons,
-  getItem,
-  isConditionFailure,
-  type Item,
-  queryAll,
-  queryPage,
-  stripKeys,
-  transact,
-} from './conditions.js';
+import { getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys, txDelete, txPut, txUpdate, where } from './conditions.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 /**
  * Incidents (API.md EmergencyEvent), their per-(instance, signal) guard, the reconciler's open
@@ -50,7 +41,7 @@ const toIncident = (item: Item): Incident => {
 };
 
 /** The reconciler's work item for an unresolved incident (awaiting a replica, or not handled yet). */
-export const openIncidentItem = (incident: Incident, at: string) => ({
+const openIncidentItem = (incident: Incident, at: string) => ({
   ...keys.openIncident(incident.id),
   entity: 'open-incident',
   incident_id: incident.id,
@@ -61,7 +52,7 @@ export const openIncidentItem = (incident: Incident, at: string) => ({
   deadline: incident.deadline,
 });
 
-export const incidentItem = (incident: Incident) => ({
+const incidentItem = (incident: Incident) => ({
   ...keys.incident(incident.id),
   ...keys.incidentsOfAgentIndex(incident.agent_id, incident.detected_at, incident.id),
   ...keys.allIncidentsIndex(incident.detected_at, incident.id),
@@ -119,10 +110,10 @@ export const incidentsRepo = {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         await transact([
-          {
-            Put: {
-              TableName: tableName(),
-              Item: {
+          txPart(
+            'signal-guard',
+            txPut(
+              {
                 ...guardKey,
                 entity: 'signal-guard',
                 incident_id: incident.id,
@@ -130,37 +121,22 @@ export const incidentsRepo = {
                 opened_at: at,
                 ttl: ttlAfterDays(now, incident.signal_type === 'rebalance' ? EVENT_DEDUPE_TTL_DAYS : INCIDENT_TTL_DAYS),
               },
-              ConditionExpression:
-                incident.signal_type === 'rebalance'
-                  ? 'attribute_not_exists(PK) OR opened_at <= :cutoff'
-                  : 'attribute_not_exists(PK)',
-              ...(incident.signal_type === 'rebalance' ? { ExpressionAttributeValues: { ':cutoff': cutoff } } : {}),
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: incidentItem(incident),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: openIncidentItem(incident, at),
-            },
-          },
+              // A rebalance guard may be re-taken once its 2 h window has passed.
+              { condition: where.or(where.absent('PK'), incident.signal_type === 'rebalance' && where.le('opened_at', cutoff)) },
+            ),
+          ),
+          txPart('incident', txPut(incidentItem(incident))),
+          txPart('open-incident', txPut(openIncidentItem(incident, at), { overwrite: true })),
         ]);
         return { created: true, incident };
       } catch (err) {
-        const reasons = cancellationReasons(err);
-        if (!reasons) throw err;
-        if (reasons.includes('TransactionConflict')) {
+        if (!(err instanceof TransactionConflict)) throw err;
+        if (err.contended.length > 0) {
           // Another report's transaction on the same guard is in progress: try again shortly.
           await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
           continue;
         }
-        if (reasons[0] !== 'ConditionalCheckFailed') throw err;
+        if (!err.failedOn('signal-guard')) throw err;
       }
       const guard = await getItem<{ incident_id: string }>(guardKey);
       if (!guard) continue; // expired between our write and our read: try to open again
@@ -229,45 +205,44 @@ export const incidentsRepo = {
   },
 
   /**
-   * Transaction item recording what was done. `firstHandling`: only if nobody handled it yet (the
+   * Transaction part recording what was done. `firstHandling`: only if nobody handled it yet (the
    * effects in the same transaction then apply exactly once); otherwise only while the incident is
    * still unresolved (open or handled).
    */
-  resolveTx(incidentId: string, fields: ResolveFields, options: { firstHandling: boolean }): TxItem {
-    const names: Record<string, string> = { '#v': 'version' };
-    const values: Item = { ':one': 1 };
-    const sets = ['#v = #v + :one'];
-    Object.entries(fields).forEach(([k, v], i) => {
-      if (v === undefined) return;
-      names[`#f${i}`] = k;
-      values[`:f${i}`] = v;
-      sets.push(`#f${i} = :f${i}`);
-    });
-    let condition = 'attribute_exists(PK)';
-    if (options.firstHandling) {
-      condition += ' AND (attribute_not_exists(handled_at) OR handled_at = :null)';
-      values[':null'] = null;
-    } else {
-      condition += ' AND #outcome IN (:open, :handled)';
-      names['#outcome'] = 'outcome';
-      values[':open'] = 'open';
-      values[':handled'] = 'handled';
-    }
-    return {
-      Update: {
-        TableName: tableName(),
-        Key: keys.incident(incidentId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
-    };
+  resolveTx(incidentId: string, fields: ResolveFields, options: { firstHandling: boolean }, part = 'incident'): TxPart {
+    return txPart(
+      part,
+      txUpdate(keys.incident(incidentId), {
+        set: { ...fields },
+        condition: options.firstHandling ? where.empty('handled_at') : where.in('outcome', ['open', 'handled']),
+      }),
+    );
   },
 
-  /** Transaction item removing the incident's open work item (it is resolved). */
-  closeTx(incidentId: string): TxItem {
-    return { Delete: { TableName: tableName(), Key: keys.openIncident(incidentId) } };
+  /**
+   * Transaction part: an emergency replica for this incident (at most one per notice, API.md §4.4),
+   * conditioned on the incident having none yet; while it is unresolved it now waits for it.
+   */
+  claimReplicaTx(incident: Incident, replicaId: string, part = 'incident'): TxPart {
+    const stillOpen = !FINAL_OUTCOMES.has(incident.outcome);
+    return txPart(
+      part,
+      txUpdate(keys.incident(incident.id), {
+        set: { replica_id: replicaId, ...(stillOpen ? { awaiting_replica_id: replicaId } : {}) },
+        mustExist: false,
+        condition: where.and(where.empty('replica_id'), stillOpen && where.in('outcome', ['open', 'handled'])),
+      }),
+    );
+  },
+
+  /** Transaction part removing the incident's open work item (it is resolved). */
+  closeTx(incidentId: string): TxPart {
+    return txPart('open-incident', txDelete(keys.openIncident(incidentId)));
+  },
+
+  /** Transaction part (re)queuing the incident on the reconciler's open work items. */
+  reopenTx(incident: Incident, at: string): TxPart {
+    return txPart('open-incident', txPut(openIncidentItem(incident, at), { overwrite: true }));
   },
 
   /** The open incident work items (the reconciler's queue), oldest first. */

@@ -1,8 +1,22 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Instance, InstanceRole } from '../domain/types.js';
-import { ddb, tableName } from './client.js';
-import { getItem, queryAll, queryPage, stripKeys, updateItem, type UpdateSpec } from './conditions.js';
+import { ttlAfterDays } from '../domain/ids.js';
+import { TERMINATED_RETENTION_DAYS } from '../domain/instances.js';
+import type { Instance, InstanceRole, Mode } from '../domain/types.js';
+import {
+  type Condition,
+  filledPage,
+  getItem,
+  queryAll,
+  stripKeys,
+  txPut,
+  txUpdate,
+  updateIf,
+  updateItem,
+  type UpdateSpec,
+  where,
+  withFilter,
+} from './conditions.js';
 import { keys } from './keys.js';
+import { type TxPart, txPart } from './transaction.js';
 
 /** The stored form of an instance: the entity plus its index attributes. */
 export function instanceItem(instance: Instance) {
@@ -16,15 +30,62 @@ export function instanceItem(instance: Instance) {
   };
 }
 
+/** What a role change checks on the instance as the caller read it. */
+export interface RoleExpectation {
+  role?: InstanceRole;
+  /** The instance still belongs to this agent. */
+  agentId?: string;
+  version?: number;
+}
+
+export interface RoleChangeOptions {
+  expect?: RoleExpectation;
+  /** Other attributes written together with the role (prices, timestamps, …). */
+  set?: Record<string, unknown>;
+}
+
 /**
- * Attributes to SET when an instance changes role: the role is part of its GSI1 sort key and of its
- * GSI3 partition (`INSTANCES#<role>`, keys.allInstancesIndex), so set all of them together.
+ * The update of a role change: the role is part of the instance's GSI1 sort key and of its GSI3
+ * partition (`INSTANCES#<role>`, keys.allInstancesIndex), so they always move together; a
+ * TERMINATED instance is kept 90 days (TTL). `at` is the time of the change.
  */
-export const roleChange = (agentId: string, instanceId: string, role: InstanceRole) => ({
-  role,
-  ...keys.instancesOfAgentIndex(agentId, role, instanceId),
-  GSI3PK: keys.allInstancesIndex(role, '', '').GSI3PK,
-});
+function roleChangeSpec(instance: Pick<Instance, 'id' | 'agent_id'>, role: InstanceRole, at: string, options: RoleChangeOptions): UpdateSpec {
+  const { expect = {} } = options;
+  return {
+    set: {
+      ...(role === 'TERMINATED' ? { ttl: ttlAfterDays(new Date(at), TERMINATED_RETENTION_DAYS) } : {}),
+      ...options.set,
+      role,
+      GSI1SK: keys.instancesOfAgentIndex(instance.agent_id, role, instance.id).GSI1SK,
+      GSI3PK: keys.allInstancesIndex(role, '', '').GSI3PK,
+    },
+    expectedVersion: expect.version,
+    condition: where.and(expect.role && where.eq('role', expect.role), expect.agentId && where.eq('agent_id', expect.agentId)),
+  };
+}
+
+/** The typed filters of a client's instance list (API.md §3.8). */
+export interface ClientInstanceFilter {
+  roles?: InstanceRole[];
+  mode?: Mode;
+  agentId?: string;
+  /** Substring of the id, type, AZ, pool, hostname or private IP (as typed, and lower-cased). */
+  search?: string;
+}
+
+const SEARCHED_FIELDS = ['id', 'instance_type', 'az', 'pool_id', 'hostname', 'private_ip'];
+
+function clientInstanceFilter(f: ClientInstanceFilter): Condition | undefined {
+  const search = f.search?.trim();
+  const variants = search ? [...new Set([search, search.toLowerCase()])] : [];
+  const conditions = [
+    f.roles && where.in('role', f.roles),
+    f.mode && where.eq('mode', f.mode),
+    f.agentId && where.eq('agent_id', f.agentId),
+    variants.length > 0 && where.or(...SEARCHED_FIELDS.flatMap((field) => variants.map((v) => where.contains(field, v)))),
+  ];
+  return conditions.some(Boolean) ? where.and(...conditions) : undefined;
+}
 
 const toInstance = (item: Record<string, unknown>) => stripKeys(item) as unknown as Instance;
 
@@ -47,50 +108,78 @@ export const instancesRepo = {
     return items.map(toInstance);
   },
 
-  /** A client's instances, paginated (GSI2). Filters are applied per page by the caller's FilterExpression. */
-  async listByClient(
-    clientId: string,
-    limit: number,
-    nextToken?: string,
-    filter?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
-  ) {
-    const page = await queryPage<Record<string, unknown>>(
-      {
-        IndexName: 'GSI2',
-        KeyConditionExpression: 'GSI2PK = :pk',
-        ExpressionAttributeValues: {
-          ':pk': keys.instancesOfClientIndex(clientId, '', '').GSI2PK,
-          ...(filter?.values ?? {}),
+  /**
+   * A client's instances, newest first (GSI2 `CLIENT#<cid>#INSTANCES`). Filters are applied by
+   * DynamoDB; pages are refilled until `limit` matches or the index ends, so a page is short only
+   * at the end.
+   */
+  async listByClient(clientId: string, limit: number, nextToken: string | undefined, filter: ClientInstanceFilter = {}) {
+    const page = await filledPage<Record<string, unknown>>(
+      withFilter(
+        {
+          IndexName: 'GSI2',
+          KeyConditionExpression: 'GSI2PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.instancesOfClientIndex(clientId, '', '').GSI2PK },
+          ScanIndexForward: false,
         },
-        ...(filter ? { FilterExpression: filter.expression } : {}),
-        ...(filter?.names ? { ExpressionAttributeNames: filter.names } : {}),
-        ScanIndexForward: false,
-      },
+        clientInstanceFilter(filter),
+      ),
       limit,
       nextToken,
+      20,
     );
     return { items: page.items.map(toInstance), nextToken: page.nextToken };
   },
 
-  async update(instanceId: string, spec: UpdateSpec): Promise<Instance | undefined> {
+  /** A field update that keeps the role and the keys (use {@link instancesRepo.changeRole} to change the role). */
+  async update(
+    instanceId: string,
+    spec: { set: Partial<Omit<Instance, 'id' | 'role' | 'agent_id' | 'client_id' | 'created_at' | 'version'>>; expectedVersion?: number },
+  ): Promise<Instance | undefined> {
     const item = await updateItem<Record<string, unknown>>(keys.instance(instanceId), spec);
+    return item ? toInstance(item) : undefined;
+  },
+
+  /** Transaction part creating an instance (never overwrites); `extra` attributes are stored with it. */
+  createTx(instance: Instance, extra: Record<string, unknown> = {}, part = 'instance'): TxPart {
+    return txPart(part, txPut({ ...instanceItem(instance), ...extra }));
+  },
+
+  /**
+   * Transaction part changing an instance's role — the only writer of `role` and the index
+   * attributes that follow it. Fails (by name) when the expectation does not hold.
+   */
+  changeRoleTx(
+    instance: Pick<Instance, 'id' | 'agent_id'>,
+    role: InstanceRole,
+    at: string,
+    options: RoleChangeOptions = {},
+    part = 'instance',
+  ): TxPart {
+    return txPart(part, txUpdate(keys.instance(instance.id), roleChangeSpec(instance, role, at, options)));
+  },
+
+  /**
+   * The same role change outside a transaction. Undefined when the instance is gone; a failed
+   * expectation is ConflictError INVALID_TRANSITION (VERSION_CONFLICT for a stale version).
+   */
+  async changeRole(
+    instance: Pick<Instance, 'id' | 'agent_id'>,
+    role: InstanceRole,
+    at: string,
+    options: RoleChangeOptions = {},
+  ): Promise<Instance | undefined> {
+    const item = await updateItem<Record<string, unknown>>(keys.instance(instance.id), roleChangeSpec(instance, role, at, options));
     return item ? toInstance(item) : undefined;
   },
 
   /** Telemetry only (heartbeat of a REPLICA/ZOMBIE): no version bump, so user edits do not conflict. */
   async touch(instanceId: string, at: string): Promise<void> {
-    await ddb
-      .send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.instance(instanceId),
-          UpdateExpression: 'SET last_seen_at = :at',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      )
-      .catch((err: unknown) => {
-        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-      });
+    await updateIf(keys.instance(instanceId), { set: { last_seen_at: at }, bumpVersion: false });
+  },
+
+  /** Transaction part adding to the instance's accrued savings (the savings ledger). */
+  accrueSavingsTx(instanceId: string, amount: number): TxPart {
+    return txPart('instance-savings', txUpdate(keys.instance(instanceId), { add: { accrued_savings: amount }, bumpVersion: false }));
   },
 };

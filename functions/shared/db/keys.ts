@@ -78,7 +78,7 @@ export const keys = {
     GSI2SK: `${terminatedAt}#${agentId}#${replicaId}`,
   }),
 
-  // ---- emergency incidents (API.md EmergencyEvent; issue 3) ----
+  // ---- emergency incidents (API.md §3.0 EmergencyEvent, §5) ----
   /** The incident itself, by id (kept 30 days). */
   incident: (incidentId: string): Key => ({ PK: `INCIDENT#${incidentId}`, SK: 'INCIDENT' }),
   /**
@@ -184,7 +184,7 @@ export const keys = {
   /** One feed per client (and `ALL` for the admin); sort key is time-ordered and unique, so it is the cursor. */
   feedEvent: (clientId: string | null, cursor: string): Key => ({ PK: `FEED#${clientId ?? 'ALL'}`, SK: cursor }),
 
-  // ---- decisions (issue 4; an agent's item collection, kept 30 days by TTL) ----
+  // ---- decisions (API.md §3.9; an agent's item collection, kept 30 days by TTL) ----
   /** One stored decision; the sort key is time-ordered, so "newest N" is one reverse Query. */
   decision: (agentId: string, at: string, decisionId: string): Key => ({
     PK: `AGENT#${agentId}`,
@@ -192,7 +192,7 @@ export const keys = {
   }),
   decisionPrefix: 'DECISION#',
 
-  // ---- switches (issue 4; an agent's item collection, time-ordered by initiated_at) ----
+  // ---- switches (API.md §3.10; an agent's item collection, time-ordered by initiated_at) ----
   switch: (agentId: string, initiatedAt: string, switchId: string): Key => ({
     PK: `AGENT#${agentId}`,
     SK: `SWITCH#${initiatedAt}#${switchId}`,
@@ -211,14 +211,14 @@ export const keys = {
   /** Installation-wide switch counters (admin stats), ADDed in the switch-report transaction. */
   switchCounters: (): Key => ({ PK: 'STATS#SWITCHES', SK: 'ALL' }),
 
-  // ---- decision-engine registry (issue 4): JSON parameter bundles, never code ----
+  // ---- decision-engine registry (API.md §3.9): JSON parameter bundles, never code ----
   upload: (uploadId: string): Key => ({ PK: `UPLOAD#${uploadId}`, SK: 'UPLOAD' }),
   /** GSI1: all uploads, by creation time. */
   uploadsIndex: (createdAt: string, uploadId: string) => ({ GSI1PK: 'UPLOADS', GSI1SK: `${createdAt}#${uploadId}` }),
   /** The one pointer to the active (and fallback) upload; every activation is conditioned on it. */
   enginePointer: (): Key => ({ PK: 'ENGINE', SK: 'ACTIVE' }),
 
-  // ---- savings ledger (issue 4) ----
+  // ---- savings ledger (API.md §6 daily-savings-snapshot) ----
   /** Live per-client day bucket, ADDed by every accrual (the snapshot job reads it). */
   clientLedgerDay: (clientId: string, day: string): Key => ({ PK: `CLIENT#${clientId}`, SK: `LEDGER#${day}` }),
   /** Live per-agent day bucket (agent statistics). */
@@ -230,7 +230,7 @@ export const keys = {
   /** Client growth counts of one day (admin growth route). */
   growthDay: (day: string): Key => ({ PK: 'GROWTH', SK: day }),
 
-  // ---- admin: search index, activity, counters, meta (issue 5) ----
+  // ---- admin: search index, activity, counters, meta (API.md §3.3) ----
   /**
    * Search index entry (admin search, no Scan): one item per searchable name, partitioned by the
    * name's first two lower-cased characters (search needs at least 2), sorted by the lower-cased

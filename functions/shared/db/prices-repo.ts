@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { batchPut, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { batchGet, batchPut, buildUpdate, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -68,7 +68,7 @@ export interface CanonicalPriceItem {
   interpolated_buckets: number;
 }
 
-/** A POOL item (the contract between the pricing pipeline and its readers, BRIEF "POOL item fields"). */
+/** A POOL item: the contract between the pricing pipeline and its readers (README "Pricing, decisions and savings"). */
 export interface PoolItem {
   pool_id: string;
   instance_type: string;
@@ -336,6 +336,11 @@ export const pricesRepo = {
     return item ? poolItemOf(item) : undefined;
   },
 
+  /** POOL items by id (one BatchGet per 100); unknown pools are absent. */
+  async getPools(poolIds: string[]): Promise<PoolItem[]> {
+    return [...(await batchGet(poolIds.map((id) => keys.pool(id)))).values()].map(poolItemOf);
+  },
+
   /**
    * Known pools: of one type in one region (GSI1 `POOLS#<region>#<type>`), of a region or all
    * (GSI2 `POOLS`, sort key `<region>#<pool>`); a type without a region is a filter on GSI2.
@@ -418,28 +423,13 @@ export const pricesRepo = {
     run: Pick<ConsolidationRun, 'id' | 'started_at'>,
     result: Partial<Omit<ConsolidationRun, 'id' | 'started_at' | 'trigger'>> & { status: ConsolidationStatus },
   ): Promise<void> {
-    const set: Record<string, unknown> = {
-      ...result,
-      GSI1PK: keys.consolidationRunsByStatusIndex(result.status, run.started_at, run.id).GSI1PK,
-    };
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const parts = Object.entries(set)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v], i) => {
-        names[`#f${i}`] = k;
-        values[`:f${i}`] = v;
-        return `#f${i} = :f${i}`;
-      });
     await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.consolidationRun(run.started_at, run.id),
-        UpdateExpression: `SET ${parts.join(', ')}`,
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
+      new UpdateCommand(
+        buildUpdate(keys.consolidationRun(run.started_at, run.id), {
+          set: { ...result, GSI1PK: keys.consolidationRunsByStatusIndex(result.status, run.started_at, run.id).GSI1PK },
+          bumpVersion: false,
+        }),
+      ),
     );
   },
 

@@ -1,15 +1,9 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ttlAfterDays } from '../domain/ids.js';
-import type { Agent, Instance, Replica } from '../domain/types.js';
-import { movePrimaryTx, primaryFields } from './agents-repo.js';
-import { tableName } from './client.js';
-import { cancellationReasons, transact } from './conditions.js';
-import { instanceItem, roleChange } from './instances-repo.js';
-import { keys } from './keys.js';
-import { saveReplicaTx } from './replicas-repo.js';
 import { replicaInstanceRecord } from '../domain/instances.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import type { Agent, Instance, Replica } from '../domain/types.js';
+import { agentsRepo } from './agents-repo.js';
+import { instancesRepo } from './instances-repo.js';
+import { replicasRepo } from './replicas-repo.js';
+import { TransactionConflict, transact, type TxPart } from './transaction.js';
 
 /** What becomes of the old PRIMARY when a replica is promoted (API.md §4.2). */
 export type OldPrimaryOutcome =
@@ -28,8 +22,8 @@ export interface PromotionPlan {
   replicaInstance: Instance | undefined;
   old: OldPrimaryOutcome;
   at: string;
-  /** Items that must commit with the promotion (incident resolution, command cancellations, a demoted replica record). */
-  extra?: TxItem[];
+  /** Parts that must commit with the promotion (incident resolution, command cancellations, a demoted replica record). */
+  extra?: TxPart[];
   /** Extra agent attributes to set (e.g. notice_status back to none). */
   agentSet?: Record<string, unknown>;
 }
@@ -68,76 +62,29 @@ export async function promoteReplicaTx(plan: PromotionPlan): Promise<{ instance:
   const { agent, replica, at } = plan;
   const oldId = agent.primary_instance_id;
   const next = promotedInstance(plan);
-  const promoted: Replica & { promoted_at: string } = {
-    ...replica,
-    status: 'promoted',
-    is_active: false,
-    promoted_at: at,
-  };
-  const replicaTx = saveReplicaTx(promoted, replica.version);
-  // The status and placeholder checks ride on the replica's own condition.
-  const statusValues: Record<string, unknown> = {};
-  plan.fromStatuses.forEach((s, i) => {
-    statusValues[`:from${i}`] = s;
-  });
-  if (replicaTx.Put) {
-    replicaTx.Put.ConditionExpression = `#v = :expected AND #status IN (${Object.keys(statusValues).join(', ')}) AND instance_id = :iid`;
-    replicaTx.Put.ExpressionAttributeNames = { ...replicaTx.Put.ExpressionAttributeNames, '#status': 'status' };
-    replicaTx.Put.ExpressionAttributeValues = {
-      ...replicaTx.Put.ExpressionAttributeValues,
-      ...statusValues,
-      ':iid': replica.instance_id,
-    };
-  }
-
-  const newInstanceTx: TxItem = plan.replicaInstance
-    ? {
-        Update: {
-          TableName: tableName(),
-          Key: keys.instance(next.id),
-          UpdateExpression:
-            'SET #role = :primary, GSI1SK = :gsi, GSI3PK = :gsi3, notice_status = :none, last_seen_at = :at, ' +
-            'zombie_since = :null, #v = #v + :one',
-          ConditionExpression: '#role = :replica AND agent_id = :aid',
-          ExpressionAttributeNames: { '#role': 'role', '#v': 'version' },
-          ExpressionAttributeValues: {
-            ':primary': 'PRIMARY',
-            ':gsi': roleChange(agent.id, next.id, 'PRIMARY').GSI1SK,
-            ':gsi3': roleChange(agent.id, next.id, 'PRIMARY').GSI3PK,
-            ':none': 'none',
-            ':at': at,
-            ':null': null,
-            ':one': 1,
-            ':replica': 'REPLICA',
-            ':aid': agent.id,
-          },
-        },
-      }
-    : {
-        Put: {
-          TableName: tableName(),
-          Item: { ...instanceItem(next), replica_id: replica.id },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      };
-
-  const fields: Record<string, unknown> = { ...primaryFields(next), pool_since: at, ...(plan.agentSet ?? {}) };
-  const agentTx = movePrimaryTx(agent.id, oldId ?? null, fields);
-
-  const items: TxItem[] = [replicaTx, newInstanceTx, agentTx];
-  if (oldId) items.push(demoteOldPrimaryTx(agent.id, oldId, plan.old, at));
-  items.push(...(plan.extra ?? []));
+  const promoted: Replica & { promoted_at: string } = { ...replica, status: 'promoted', is_active: false, promoted_at: at };
+  const parts: TxPart[] = [
+    // The status and launch checks ride on the replica's own condition.
+    replicasRepo.saveTx(promoted, replica.version, { fromStatuses: plan.fromStatuses, instanceId: replica.instance_id }),
+    plan.replicaInstance
+      ? instancesRepo.changeRoleTx(next, 'PRIMARY', at, {
+          expect: { role: 'REPLICA', agentId: agent.id },
+          set: { notice_status: 'none', last_seen_at: at, zombie_since: null },
+        }, 'new-primary')
+      : instancesRepo.createTx(next, { replica_id: replica.id }, 'new-primary'),
+    agentsRepo.movePrimaryTx(agent, next, { pool_since: at, ...(plan.agentSet ?? {}) }),
+  ];
+  if (oldId) parts.push(demoteOldPrimaryTx(agent.id, oldId, plan.old, at));
+  parts.push(...(plan.extra ?? []));
   try {
-    await transact(items);
+    await transact(parts);
   } catch (err) {
-    const reasons = cancellationReasons(err);
-    if (!reasons) throw err;
-    const failed = (i: number) => reasons[i] === 'ConditionalCheckFailed';
-    const reason: PromotionFailure = failed(0)
+    if (!(err instanceof TransactionConflict)) throw err;
+    const reason: PromotionFailure = err.failedOn('replica')
       ? 'replica-changed'
-      : failed(2) || failed(3)
+      : err.failedOn('agent', 'old-primary')
         ? 'primary-changed'
-        : failed(1)
+        : err.failedOn('new-primary')
           ? 'instance-changed'
           : 'extra-failed';
     throw new PromotionConflict(reason, { cause: err });
@@ -146,36 +93,12 @@ export async function promoteReplicaTx(plan: PromotionPlan): Promise<{ instance:
 }
 
 /** The old PRIMARY's new role, conditioned on it still being this agent's PRIMARY. */
-function demoteOldPrimaryTx(agentId: string, instanceId: string, old: OldPrimaryOutcome, at: string): TxItem {
-  const change = roleChange(agentId, instanceId, old.role);
-  const names: Record<string, string> = { '#role': 'role', '#v': 'version' };
-  const values: Record<string, unknown> = {
-    ':role': change.role,
-    ':gsi': change.GSI1SK,
-    ':gsi3': change.GSI3PK,
-    ':one': 1,
-    ':primary': 'PRIMARY',
-    ':aid': agentId,
-  };
-  const sets = ['#role = :role', 'GSI1SK = :gsi', 'GSI3PK = :gsi3', '#v = #v + :one'];
-  if (old.role === 'ZOMBIE') {
-    sets.push('zombie_since = :at');
-    values[':at'] = at;
-  } else if (old.role === 'TERMINATED') {
-    sets.push('terminated_at = :at', 'termination_confirmed = :confirmed', '#ttl = :ttl');
-    names['#ttl'] = 'ttl';
-    values[':at'] = at;
-    values[':confirmed'] = old.confirmed;
-    values[':ttl'] = ttlAfterDays(new Date(at), 90);
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.instance(instanceId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: '#role = :primary AND agent_id = :aid',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
+function demoteOldPrimaryTx(agentId: string, instanceId: string, old: OldPrimaryOutcome, at: string): TxPart {
+  const set =
+    old.role === 'ZOMBIE'
+      ? { zombie_since: at }
+      : old.role === 'TERMINATED'
+        ? { terminated_at: at, termination_confirmed: old.confirmed }
+        : {};
+  return instancesRepo.changeRoleTx({ id: instanceId, agent_id: agentId }, old.role, at, { expect: { role: 'PRIMARY', agentId }, set }, 'old-primary');
 }

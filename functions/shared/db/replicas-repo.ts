@@ -1,19 +1,11 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../domain/errors.js';
-import type { Agent, Replica } from '../domain/types.js';
-import { tableName } from './client.js';
-import { cancellationReasons, getItem, queryAll, stripKeys, transact, updateItem, type UpdateSpec } from './conditions.js';
+import { ACTIVE_REPLICA_STATUSES, isPlaceholderId } from '../domain/replicas.js';
+import type { Agent, Replica, ReplicaStatus } from '../domain/types.js';
+import { getItem, queryAll, stripKeys, txPut, txUpdate, updateItem, type UpdateSpec, where } from './conditions.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 const toReplica = (item: Record<string, unknown>) => stripKeys(item) as unknown as Replica;
-
-/** Replica statuses that count as an active replica. */
-export const ACTIVE_REPLICA_STATUSES = new Set(['launching', 'syncing', 'ready']);
-
-/** Placeholders carry a `replica-<8hex>` instance id until the agent attaches the EC2 instance. */
-export const isPlaceholderId = (instanceId: string): boolean => instanceId.startsWith('replica-');
 
 /**
  * The replica's sparse GSI2 entry, derived from its state: placeholders waiting to be launched
@@ -37,51 +29,51 @@ export const replicaItem = (replica: Replica) => ({
   ...replica,
 });
 
-/** Transaction item creating a replica (never overwrites). */
-export const putReplicaTx = (replica: Replica): TxItem => ({
-  Put: { TableName: tableName(), Item: replicaItem(replica), ConditionExpression: 'attribute_not_exists(PK)' },
-});
+/** Transaction part creating a replica (never overwrites). */
+const createTx = (replica: Replica, part = 'replica'): TxPart => txPart(part, txPut(replicaItem(replica)));
 
 /**
- * Transaction item replacing a replica with its next state (`version` + 1), conditioned on the
- * version the caller read — every replica state change goes through here or terminateReplicaTx, so
- * the sparse index always matches the state.
+ * Transaction part replacing a replica with its next state (`version` + 1), conditioned on the
+ * version the caller read (and, for a promotion, on its status and instance) — every replica state
+ * change goes through here or terminateTx, so the sparse index always matches the state.
  */
-export const saveReplicaTx = (next: Replica, expectedVersion: number): TxItem => ({
-  Put: {
-    TableName: tableName(),
-    Item: replicaItem({ ...next, version: expectedVersion + 1 }),
-    ConditionExpression: '#v = :expected',
-    ExpressionAttributeNames: { '#v': 'version' },
-    ExpressionAttributeValues: { ':expected': expectedVersion },
-  },
-});
+const saveTx = (
+  next: Replica,
+  expectedVersion: number,
+  options: { fromStatuses?: ReplicaStatus[]; instanceId?: string } = {},
+  part = 'replica',
+): TxPart =>
+  txPart(
+    part,
+    txPut(replicaItem({ ...next, version: expectedVersion + 1 }), {
+      condition: where.and(
+        where.eq('version', expectedVersion),
+        options.fromStatuses && where.in('status', options.fromStatuses),
+        options.instanceId !== undefined && where.eq('instance_id', options.instanceId),
+      ),
+    }),
+  );
 
-/** Transaction item marking an active replica terminated (unconfirmed: the agent terminates it). */
-export const terminateReplicaTx = (replica: Replica, at: string): TxItem => {
-  const idx = keys.unconfirmedReplicasIndex(at, replica.agent_id, replica.id);
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.replica(replica.agent_id, replica.id),
-      UpdateExpression:
-        'SET #status = :terminated, is_active = :false, terminated_at = :at, termination_confirmed = :false, GSI2PK = :gpk, GSI2SK = :gsk, #v = #v + :one',
-      ConditionExpression: '#status IN (:launching, :syncing, :ready)',
-      ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-      ExpressionAttributeValues: {
-        ':terminated': 'terminated',
-        ':false': false,
-        ':at': at,
-        ':one': 1,
-        ':launching': 'launching',
-        ':syncing': 'syncing',
-        ':ready': 'ready',
-        ':gpk': idx.GSI2PK,
-        ':gsk': idx.GSI2SK,
+/** Transaction part marking an active replica terminated (unconfirmed: the agent terminates it). */
+const terminateTx = (replica: Replica, at: string, part = 'terminate-replica'): TxPart =>
+  txPart(
+    part,
+    txUpdate(keys.replica(replica.agent_id, replica.id), {
+      set: {
+        status: 'terminated',
+        is_active: false,
+        terminated_at: at,
+        termination_confirmed: false,
+        ...keys.unconfirmedReplicasIndex(at, replica.agent_id, replica.id),
       },
-    },
-  };
-};
+      condition: where.in('status', [...ACTIVE_REPLICA_STATUSES]),
+      mustExist: false,
+    }),
+  );
+
+/** Transaction part linking a replica to the incident that waits for it (its `ready` then triggers the promotion). */
+const linkIncidentTx = (replica: Pick<Replica, 'agent_id' | 'id'>, incidentId: string, part = 'link-replica'): TxPart =>
+  txPart(part, txUpdate(keys.replica(replica.agent_id, replica.id), { set: { emergency_event_id: incidentId }, bumpVersion: false }));
 
 export const replicasRepo = {
   async get(agentId: string, replicaId: string): Promise<Replica | undefined> {
@@ -103,16 +95,20 @@ export const replicasRepo = {
     return item ? toReplica(item) : undefined;
   },
 
+  createTx,
+  saveTx,
+  terminateTx,
+  linkIncidentTx,
+
   /**
-   * Saves a replica's next state (version-checked) together with `extra` transaction items.
+   * Saves a replica's next state (version-checked) together with `extra` transaction parts.
    * A stale version → VersionConflictError (the caller re-reads and retries, or answers 409).
    */
-  async save(next: Replica, expectedVersion: number, extra: TxItem[] = []): Promise<Replica> {
+  async save(next: Replica, expectedVersion: number, extra: TxPart[] = []): Promise<Replica> {
     try {
-      await transact([saveReplicaTx(next, expectedVersion), ...extra]);
+      await transact([saveTx(next, expectedVersion), ...extra]);
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (reasons?.[0] === 'ConditionalCheckFailed') {
+      if (err instanceof TransactionConflict && err.failedOn('replica')) {
         const current = await this.get(next.agent_id, next.id);
         throw new VersionConflictError(current?.version, { cause: err });
       }

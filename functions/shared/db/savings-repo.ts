@@ -1,11 +1,11 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { addAmounts, type LedgerAmounts, ZERO_AMOUNTS } from '../domain/savings.js';
 import { ddb, tableName } from './client.js';
-import { cancellationReasons, getItem, queryAll, stripKeys, transact } from './conditions.js';
+import { clientsRepo } from './clients-repo.js';
+import { getItem, type Key, queryAll, stripKeys, txPut, txUpdate, where } from './conditions.js';
+import { instancesRepo } from './instances-repo.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 /**
  * The savings ledger.
@@ -43,31 +43,17 @@ export interface GrowthDay {
 const LEDGER_TTL_DAYS = 400;
 const AMOUNT_FIELDS = ['savings', 'ondemand_cost', 'actual_cost', 'spot_hours', 'ondemand_hours', 'unpriced_hours'] as const;
 
-function bucketAdd(key: { PK: string; SK: string }, owner: Record<string, string>, day: string, a: LedgerAmounts, ttl: number): TxItem {
-  const names: Record<string, string> = { '#ttl': 'ttl' };
-  const values: Record<string, unknown> = { ':day': day, ':entity': 'ledger-day', ':ttl': ttl };
-  const adds: string[] = [];
-  AMOUNT_FIELDS.forEach((field, i) => {
-    names[`#a${i}`] = field;
-    values[`:a${i}`] = a[field];
-    adds.push(`#a${i} :a${i}`);
-  });
-  const sets = ['#day = :day', 'entity = :entity', '#ttl = :ttl'];
-  names['#day'] = 'day';
-  Object.entries(owner).forEach(([k, v], i) => {
-    names[`#o${i}`] = k;
-    values[`:o${i}`] = v;
-    sets.push(`#o${i} = :o${i}`);
-  });
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: key,
-      UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
+/** Transaction part ADDing amounts to a live day bucket (created on first use). */
+function bucketAdd(part: string, key: Key, owner: Record<string, string>, day: string, a: LedgerAmounts, ttl: number): TxPart {
+  return txPart(
+    part,
+    txUpdate(key, {
+      set: { day, entity: 'ledger-day', ttl, ...owner },
+      add: Object.fromEntries(AMOUNT_FIELDS.map((field) => [field, a[field]])),
+      bumpVersion: false,
+      mustExist: false,
+    }),
+  );
 }
 
 const toAmounts = (item: Record<string, unknown> | undefined): LedgerAmounts => {
@@ -105,58 +91,31 @@ export const savingsRepo = {
    */
   async accrue(w: AccrualWrite): Promise<boolean> {
     const total = w.parts.reduce((acc, p) => addAmounts(acc, p), { ...ZERO_AMOUNTS });
-    const values: Record<string, unknown> = { ':until': w.until, ':s': total.savings, ':deleted': 'deleted' };
-    let condition = 'attribute_exists(PK) AND #status <> :deleted AND ';
-    if (w.previous) {
-      condition += 'accrued_until = :prev';
-      values[':prev'] = w.previous;
-    } else {
-      condition += '(attribute_not_exists(accrued_until) OR accrued_until = :null)';
-      values[':null'] = null;
-    }
-    const items: TxItem[] = [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.agent(w.agentId),
-          UpdateExpression: 'SET accrued_until = :until ADD accrued_savings_total :s',
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        },
-      },
+    const parts: TxPart[] = [
+      txPart(
+        'agent-watermark',
+        txUpdate(keys.agent(w.agentId), {
+          set: { accrued_until: w.until },
+          add: { accrued_savings_total: total.savings },
+          bumpVersion: false,
+          condition: where.and(where.ne('status', 'deleted'), where.is('accrued_until', w.previous)),
+        }),
+      ),
     ];
     for (const part of w.parts) {
-      items.push(bucketAdd(keys.clientLedgerDay(w.clientId, part.day), { client_id: w.clientId }, part.day, part, w.ttlEpochSeconds));
-      items.push(
-        bucketAdd(
-          keys.agentLedgerDay(w.agentId, part.day),
-          { agent_id: w.agentId, client_id: w.clientId },
-          part.day,
-          part,
-          w.ttlEpochSeconds,
-        ),
+      parts.push(
+        bucketAdd('client-ledger-day', keys.clientLedgerDay(w.clientId, part.day), { client_id: w.clientId }, part.day, part, w.ttlEpochSeconds),
+        bucketAdd('agent-ledger-day', keys.agentLedgerDay(w.agentId, part.day), { agent_id: w.agentId, client_id: w.clientId }, part.day, part, w.ttlEpochSeconds),
       );
     }
-    if (w.instanceId && total.savings !== 0) {
-      items.push({
-        Update: {
-          TableName: tableName(),
-          Key: keys.instance(w.instanceId),
-          UpdateExpression: 'ADD accrued_savings :s',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':s': total.savings },
-        },
-      });
-    }
+    if (w.instanceId && total.savings !== 0) parts.push(instancesRepo.accrueSavingsTx(w.instanceId, total.savings));
     try {
-      await transact(items);
+      await transact(parts);
       return true;
     } catch (err) {
-      const reasons = cancellationReasons(err);
-      if (!reasons) throw err;
-      if (reasons[0] === 'ConditionalCheckFailed' || reasons.includes('TransactionConflict')) return false;
-      if (reasons.at(-1) === 'ConditionalCheckFailed' && w.instanceId) {
+      if (!(err instanceof TransactionConflict)) throw err;
+      if (err.failedOn('agent-watermark') || err.contended.length > 0) return false;
+      if (err.failedOn('instance-savings') && w.instanceId) {
         // The instance record is gone (expired): accrue without its per-instance total.
         return this.accrue({ ...w, instanceId: null });
       }
@@ -192,27 +151,12 @@ export const savingsRepo = {
     const snapshot: SavingsSnapshot = { client_id: clientId, date: day, created_at: at, ...amounts };
     try {
       await transact([
-        {
-          Put: {
-            TableName: tableName(),
-            Item: { ...keys.savingsSnapshot(clientId, day), entity: 'savings-snapshot', ...snapshot },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        },
-        {
-          // Same expression as clientsRepo.addSavings, as a transaction item (atomic with the guard).
-          Update: {
-            TableName: tableName(),
-            Key: keys.client(clientId),
-            UpdateExpression: 'SET last_sync_at = :at ADD total_savings :amount',
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeValues: { ':amount': amounts.savings, ':at': at },
-          },
-        },
+        txPart('snapshot', txPut({ ...keys.savingsSnapshot(clientId, day), entity: 'savings-snapshot', ...snapshot })),
+        clientsRepo.addSavingsTx(clientId, amounts.savings, at),
       ]);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },

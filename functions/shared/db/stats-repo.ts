@@ -1,8 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
-import { type Item, isConditionFailure } from './conditions.js';
+import { batchGet, buildUpdate, type Item, isConditionFailure } from './conditions.js';
 import { keys } from './keys.js';
-import { batchGet } from './search-repo.js';
 
 /** Hourly buckets are kept 8 days: enough for the 7 d window of the operational metrics. */
 const HOURLY_TTL_SECONDS = 8 * 86_400;
@@ -20,21 +19,15 @@ export const statsRepo = {
   async add(at: Date, counters: Record<string, number>): Promise<void> {
     const hourly = Object.entries(counters).filter(([, v]) => v !== 0);
     if (hourly.length === 0) return;
-    const names: Record<string, string> = { '#ttl': 'ttl' };
-    const values: Item = { ':ttl': Math.floor(at.getTime() / 1000) + HOURLY_TTL_SECONDS, ':hour': hourOf(at) };
-    const adds = hourly.map(([k, v], i) => {
-      names[`#c${i}`] = k;
-      values[`:c${i}`] = v;
-      return `#c${i} :c${i}`;
-    });
     await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.statsHour(hourOf(at)),
-        UpdateExpression: `SET #ttl = :ttl, hour_start = :hour ADD ${adds.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
+      new UpdateCommand(
+        buildUpdate(keys.statsHour(hourOf(at)), {
+          set: { ttl: Math.floor(at.getTime() / 1000) + HOURLY_TTL_SECONDS, hour_start: hourOf(at) },
+          add: Object.fromEntries(hourly),
+          bumpVersion: false,
+          mustExist: false,
+        }),
+      ),
     );
   },
 

@@ -1,12 +1,11 @@
-import { QueryCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Switch } from '../domain/switches.js';
 import type { Command } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
-import { cancelCommandTx, putCommandTx } from './commands-repo.js';
-import { cancellationReasons, getItem, queryAll, queryPage, stripKeys, transact } from './conditions.js';
+import { commandsRepo } from './commands-repo.js';
+import { getItem, queryAll, queryPage, stripKeys, txPut, txUpdate, where } from './conditions.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 /**
  * Switch items and the open-switch slot.
@@ -30,33 +29,25 @@ export function switchItem(sw: Switch) {
   };
 }
 
-/** Transaction items storing a switch exactly once per (agent, new instance): guard + switch + counters. */
-export function recordSwitchTx(sw: Switch): TxItem[] {
+/** Transaction parts storing a switch exactly once per (agent, new instance): guard + switch + counters. */
+function recordTx(sw: Switch): TxPart[] {
   return [
-    {
-      Put: {
-        TableName: tableName(),
-        Item: {
-          ...keys.switchNaturalKey(sw.agent_id, sw.new_instance_id),
-          entity: 'switch-key',
-          switch_id: sw.id,
-          switch_sk: keys.switch(sw.agent_id, sw.initiated_at, sw.id).SK,
-          savings_impact: sw.savings_impact,
-          old_instance_outcome: sw.old_instance_outcome,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-    { Put: { TableName: tableName(), Item: switchItem(sw), ConditionExpression: 'attribute_not_exists(PK)' } },
-    {
-      Update: {
-        TableName: tableName(),
-        Key: keys.switchCounters(),
-        UpdateExpression: 'ADD #total :one, #trigger :one SET entity = :entity',
-        ExpressionAttributeNames: { '#total': 'total', '#trigger': sw.trigger_type },
-        ExpressionAttributeValues: { ':one': 1, ':entity': 'switch-counters' },
-      },
-    },
+    txPart(
+      'switch-key',
+      txPut({
+        ...keys.switchNaturalKey(sw.agent_id, sw.new_instance_id),
+        entity: 'switch-key',
+        switch_id: sw.id,
+        switch_sk: keys.switch(sw.agent_id, sw.initiated_at, sw.id).SK,
+        savings_impact: sw.savings_impact,
+        old_instance_outcome: sw.old_instance_outcome,
+      }),
+    ),
+    txPart('switch', txPut(switchItem(sw))),
+    txPart(
+      'switch-counters',
+      txUpdate(keys.switchCounters(), { set: { entity: 'switch-counters' }, add: { total: 1, [sw.trigger_type]: 1 }, bumpVersion: false, mustExist: false }),
+    ),
   ];
 }
 
@@ -112,6 +103,8 @@ function historyQuery(clientId: string, f: SwitchFilters): Omit<QueryCommandInpu
 }
 
 export const switchesRepo = {
+  recordTx,
+
   /** The switch a natural key already recorded (switch-report retry), or undefined. */
   async getByNaturalKey(agentId: string, newInstanceId: string): Promise<Switch | undefined> {
     const guard = await getItem<{ switch_sk: string }>(keys.switchNaturalKey(agentId, newInstanceId));
@@ -188,36 +181,23 @@ export const switchesRepo = {
     supersede: Command | null,
     at: string,
   ): Promise<boolean> {
-    const values: Record<string, unknown> = {
-      ':cmd': command.id,
-      ':prio': command.priority,
-      ':null': null,
-      ':deleted': 'deleted',
-    };
-    let slotCondition = '(attribute_not_exists(open_switch_id) OR open_switch_id = :null)';
-    if (seenSlot) {
-      slotCondition = 'open_switch_id = :seen';
-      values[':seen'] = seenSlot;
-    }
-    const items: TxItem[] = [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.agent(command.agent_id),
-          UpdateExpression: 'SET open_switch_id = :cmd, open_switch_priority = :prio',
-          ConditionExpression: `attribute_exists(PK) AND #status <> :deleted AND (attribute_not_exists(inflight_command_id) OR inflight_command_id = :null) AND ${slotCondition}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        },
-      },
-      putCommandTx(command),
+    const parts: TxPart[] = [
+      txPart(
+        'open-switch-slot',
+        txUpdate(keys.agent(command.agent_id), {
+          set: { open_switch_id: command.id, open_switch_priority: command.priority },
+          bumpVersion: false,
+          condition: where.and(where.ne('status', 'deleted'), where.empty('inflight_command_id'), where.is('open_switch_id', seenSlot)),
+        }),
+      ),
+      commandsRepo.createTx(command),
     ];
-    if (supersede) items.push(cancelCommandTx(supersede, at, `superseded by ${command.trigger_type} switch ${command.id}`));
+    if (supersede) parts.push(commandsRepo.cancelTx(supersede, at, `superseded by ${command.trigger_type} switch ${command.id}`));
     try {
-      await transact(items);
+      await transact(parts);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },

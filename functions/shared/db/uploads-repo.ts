@@ -1,9 +1,6 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons, getItem, putIfAbsent, queryAll, stripKeys, transact, updateItem } from './conditions.js';
-import { tableName } from './client.js';
+import { getItem, putIfAbsent, queryAll, stripKeys, txUpdate, updateItem, where } from './conditions.js';
 import { keys } from './keys.js';
-
-type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
 export type UploadKind = 'model' | 'engine';
 export type UploadStatus = 'pending' | 'active' | 'fallback' | 'superseded' | 'failed';
@@ -37,57 +34,27 @@ export interface EnginePointer {
 
 const toUpload = (item: Record<string, unknown>) => stripKeys(item) as unknown as Upload;
 
-function setStatusTx(uploadId: string, status: UploadStatus, allowedFrom: UploadStatus[], at: string | null): TxItem {
-  const values: Record<string, unknown> = { ':status': status, ':one': 1 };
-  allowedFrom.forEach((s, i) => {
-    values[`:from${i}`] = s;
-  });
-  const sets = ['#status = :status', '#v = #v + :one'];
-  if (at) {
-    sets.push('activated_at = :at');
-    values[':at'] = at;
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.upload(uploadId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: `#status IN (${allowedFrom.map((_, i) => `:from${i}`).join(', ')})`,
-      ExpressionAttributeNames: { '#status': 'status', '#v': 'version' },
-      ExpressionAttributeValues: values,
-    },
-  };
+function setStatusTx(uploadId: string, status: UploadStatus, allowedFrom: UploadStatus[], at: string | null): TxPart {
+  return txPart(
+    'upload-status',
+    txUpdate(keys.upload(uploadId), {
+      set: { status, ...(at ? { activated_at: at } : {}) },
+      mustExist: false,
+      condition: where.in('status', allowedFrom),
+    }),
+  );
 }
 
 /** The pointer update, conditioned on the pointer still naming the active upload the caller read. */
-function pointerTx(seen: EnginePointer | undefined, next: { active: string; fallback: string | null; at: string }): TxItem {
-  const values: Record<string, unknown> = {
-    ':active': next.active,
-    ':fallback': next.fallback,
-    ':at': next.at,
-    ':one': 1,
-    ':zero': 0,
-    ':entity': 'engine-pointer',
-  };
-  let condition: string;
-  if (seen?.active_upload_id) {
-    condition = 'active_upload_id = :seen';
-    values[':seen'] = seen.active_upload_id;
-  } else {
-    condition = '(attribute_not_exists(active_upload_id) OR active_upload_id = :null)';
-    values[':null'] = null;
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keys.enginePointer(),
-      UpdateExpression:
-        'SET active_upload_id = :active, fallback_upload_id = :fallback, activated_at = :at, entity = :entity, #v = if_not_exists(#v, :zero) + :one',
-      ConditionExpression: condition,
-      ExpressionAttributeNames: { '#v': 'version' },
-      ExpressionAttributeValues: values,
-    },
-  };
+function pointerTx(seen: EnginePointer | undefined, next: { active: string; fallback: string | null; at: string }): TxPart {
+  return txPart(
+    'engine-pointer',
+    txUpdate(keys.enginePointer(), {
+      set: { active_upload_id: next.active, fallback_upload_id: next.fallback, activated_at: next.at, entity: 'engine-pointer' },
+      mustExist: false,
+      condition: where.is('active_upload_id', seen?.active_upload_id ?? null),
+    }),
+  );
 }
 
 /**
@@ -136,7 +103,7 @@ export const uploadsRepo = {
   async markFailed(uploadId: string, error: string): Promise<void> {
     await updateItem(keys.upload(uploadId), {
       set: { status: 'failed', error },
-      condition: { expression: '#c_status = :c_pending', names: { '#c_status': 'status' }, values: { ':c_pending': 'pending' } },
+      condition: where.eq('status', 'pending'),
     }).catch(() => undefined); // already moved on: nothing to mark
   },
 
@@ -147,7 +114,7 @@ export const uploadsRepo = {
   async activate(uploadId: string, seen: EnginePointer | undefined, at: string): Promise<boolean> {
     const prevActive = seen?.active_upload_id ?? null;
     const prevFallback = seen?.fallback_upload_id ?? null;
-    const items: TxItem[] = [
+    const items: TxPart[] = [
       pointerTx(seen, { active: uploadId, fallback: prevActive, at }),
       setStatusTx(uploadId, 'active', ['pending', 'fallback', 'superseded'], at),
     ];
@@ -159,7 +126,7 @@ export const uploadsRepo = {
       await transact(items);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },
@@ -177,7 +144,7 @@ export const uploadsRepo = {
       ]);
       return true;
     } catch (err) {
-      if (cancellationReasons(err)) return false;
+      if (err instanceof TransactionConflict) return false;
       throw err;
     }
   },

@@ -2,7 +2,7 @@
  * Baseline strategies the backtest compares the decision engine with. Each is stateless: it
  * sees a {@link MarketView} (prices known now) and returns the placement to move to, or null.
  */
-import type { MarketView, Placement, PoolView, Strategy } from './backtest.js';
+import type { MarketView, Placement, PoolView, Strategy } from './strategy.js';
 
 /** The cheapest pool priced now (ties: lowest pool id, so runs are deterministic). */
 export function cheapestPool(view: MarketView): PoolView | undefined {

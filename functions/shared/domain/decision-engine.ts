@@ -8,7 +8,10 @@
  * {@link createDefaultEngine} turns a parameter set into an engine. No code is ever uploaded.
  */
 import { z } from 'zod';
-import { clamp, poolRiskScore } from './risk.js';
+import { type Instant, toEpochMs } from './ids.js';
+import { round } from './numbers.js';
+import { type RankablePool, rankPools, type ScoredPool, scorePools } from './pool-ranking.js';
+import { clamp, DEFAULT_RISK_WEIGHTS, poolRiskScore, type RiskWeights } from './risk.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -18,18 +21,19 @@ const fraction = z.number().min(0).max(1);
 const nonNegative = z.number().min(0).finite();
 const positive = z.number().positive().finite();
 
-/** Weights of the §4.6 risk formula (the defaults are the formula as written). */
+/** Weights of the §4.6 risk formula (the defaults are the formula as written: risk.ts DEFAULT_RISK_WEIGHTS). */
+const formula = DEFAULT_RISK_WEIGHTS;
 const riskWeightsSchema = z
   .object({
-    interruptions: fraction.default(0.5),
-    volatility: fraction.default(0.3),
-    price_ratio: fraction.default(0.2),
-    interruptions_scale: positive.default(30),
-    cv_scale: positive.default(0.2),
-    price_ratio_floor: nonNegative.default(0.5),
-    price_ratio_span: positive.default(0.5),
+    interruptions: fraction.default(formula.interruptions),
+    volatility: fraction.default(formula.volatility),
+    price_ratio: fraction.default(formula.price_ratio),
+    interruptions_scale: positive.default(formula.interruptions_scale),
+    cv_scale: positive.default(formula.cv_scale),
+    price_ratio_floor: nonNegative.default(formula.price_ratio_floor),
+    price_ratio_span: positive.default(formula.price_ratio_span),
   })
-  .strict();
+  .strict() satisfies z.ZodType<RiskWeights>;
 
 const thresholdsSchema = z
   .object({
@@ -164,9 +168,6 @@ function canonicalJson(value: unknown): string {
 // Input and output
 // ---------------------------------------------------------------------------------------------
 
-/** A point in time: a Date, epoch milliseconds, or an ISO-8601 string (no offset = UTC). */
-export type Instant = Date | number | string;
-
 export type PlacementMode = 'spot' | 'ondemand';
 export type DecisionTrigger = 'model' | 'manual' | 'emergency';
 export type DecisionType = 'stay_spot' | 'stay_ondemand' | 'switch_to_spot' | 'switch_to_ondemand';
@@ -266,25 +267,12 @@ export interface DecisionEngine {
   decide(input: DecisionInput): Decision;
 }
 
-/** Builds an engine from a validated parameter set. */
-export type DecisionEngineFactory = (params: EngineParameters) => DecisionEngine;
-
 /**
  * Whether a decision would be executed automatically by the pool-risk job: a model switch that is
  * allowed, for an agent with auto-switch on.
  */
 export function willAutoExecute(decision: Decision, input: Pick<DecisionInput, 'agent'>): boolean {
   return decision.recommended_action === 'switch' && decision.allowed && input.agent.auto_switch_enabled;
-}
-
-/** Converts an {@link Instant} to epoch milliseconds (NaN if unparseable). */
-export function toEpochMs(t: Instant): number {
-  if (typeof t === 'number') return t;
-  if (t instanceof Date) return t.getTime();
-  // ISO-8601 without an offset is UTC (API.md §1.2), unlike Date.parse's local-time reading.
-  const hasOffset = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(t);
-  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(t);
-  return Date.parse(hasOffset || isDateOnly ? t : `${t}Z`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,22 +282,9 @@ export function toEpochMs(t: Instant): number {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-interface ScoredPool {
-  pool: PoolCandidate;
-  price: number;
-  /** 24 h mean, or the current price when unknown. */
-  sustainedPrice: number;
-  risk: number;
-  ageSeconds: number;
-  /** Ranking score (lower is better). */
-  score: number;
-  historyHours: number | null;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+/** A candidate as the engine compares it: the shared ranking's figures, all known (prices are required). */
+type EnginePool = RankablePool & { historyHours: number | null };
+type ScoredCandidate = ScoredPool<EnginePool> & { price: number; sustainedPrice: number; risk: number; score: number };
 
 function formatPrice(p: number): string {
   return `$${round(p, 6)}/h`;
@@ -371,7 +346,7 @@ function decide(p: EngineParameters, input: DecisionInput): Decision {
     });
   }
 
-  const scored = scorePools(p, input, now);
+  const scored = scoreCandidates(p, input, now);
   const currentPool =
     current.mode === 'spot' ? scored.find((s) => s.pool.pool_id === current.pool_id) : undefined;
   const currentPrice =
@@ -381,16 +356,13 @@ function decide(p: EngineParameters, input: DecisionInput): Decision {
   // immediately undoing the move.
   const maxAge = p.thresholds.max_price_age_seconds;
   const ceiling = p.thresholds.spot_ceiling_ratio * od;
-  const candidates = scored
-    .filter(
-      (s) =>
-        s.ageSeconds <= maxAge &&
-        s.risk <= riskThreshold &&
-        s.price <= ceiling &&
-        s.price <= od &&
-        !(trigger === 'emergency' && current.mode === 'spot' && s.pool.pool_id === current.pool_id),
-    )
-    .sort((a, b) => a.score - b.score || a.price - b.price || cmp(a.pool.pool_id, b.pool.pool_id));
+  const candidates = rankPools(scored, {
+    order: 'best-value',
+    maxPriceAgeSeconds: maxAge,
+    maxRisk: riskThreshold,
+    maxPrice: Math.min(ceiling, od),
+    excludePoolIds: trigger === 'emergency' && current.mode === 'spot' ? [current.pool_id] : [],
+  }) as ScoredCandidate[];
   const best = candidates.find((c) => !(current.mode === 'spot' && c.pool.pool_id === current.pool_id));
   const leaveOdFraction =
     Math.max(limits.min_savings_percent, p.thresholds.leave_ondemand_min_savings_percent) / 100;
@@ -535,7 +507,7 @@ function decide(p: EngineParameters, input: DecisionInput): Decision {
 }
 
 /** Whether `c` saves `need` against on-demand, on current and (if required) sustained prices. */
-function qualifiesFromOnDemand(p: EngineParameters, c: ScoredPool, od: number, need: number): boolean {
+function qualifiesFromOnDemand(p: EngineParameters, c: ScoredCandidate, od: number, need: number): boolean {
   const savingNow = 1 - c.price / od;
   const sustained = p.hysteresis.require_sustained_saving ? 1 - c.sustainedPrice / od : savingNow;
   return Math.min(savingNow, sustained) >= need;
@@ -549,10 +521,6 @@ function countSince(times: readonly Instant[], now: number, windowMs: number): n
     if (Number.isFinite(t) && t <= now && now - t < windowMs) n++;
   }
   return n;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function positiveOrNull(x: number | null | undefined): number | null {
@@ -577,39 +545,29 @@ function riskOf(
   );
 }
 
-function scorePools(p: EngineParameters, input: DecisionInput, now: number): ScoredPool[] {
-  // Keyed by pool id so a duplicate listing is found in O(1): ranking 1,000 pools stays linear.
-  const byPool = new Map<string, ScoredPool>();
-  const w = p.scoring.current_price_weight;
-  for (const pool of input.candidates) {
-    if (pool.instance_type !== input.current.instance_type) continue;
-    const price = positiveOrNull(pool.price);
-    if (price === null) continue;
-    let ageSeconds = 0;
-    if (typeof pool.price_age_seconds === 'number' && Number.isFinite(pool.price_age_seconds)) {
-      ageSeconds = Math.max(pool.price_age_seconds, 0);
-    } else if (pool.priced_at !== undefined && pool.priced_at !== null) {
-      const at = toEpochMs(pool.priced_at);
-      ageSeconds = Number.isFinite(at) ? Math.max((now - at) / 1000, 0) : Number.POSITIVE_INFINITY;
-    }
-    const sustainedPrice = positiveOrNull(pool.stats?.avg_price_24h) ?? price;
-    const risk = riskOf(p, { price, stats: pool.stats }, input.on_demand_price);
-    const expected = w * price + (1 - w) * sustainedPrice;
-    const hh = pool.stats?.history_hours;
-    // A pool listed twice (e.g. reports from PRIMARY and REPLICA): keep the fresher listing.
-    const dup = byPool.get(pool.pool_id);
-    if (dup && dup.ageSeconds < ageSeconds) continue;
-    byPool.set(pool.pool_id, {
-      pool,
-      price,
-      sustainedPrice,
-      risk,
-      ageSeconds,
-      score: expected * (1 + p.scoring.risk_penalty * risk),
+/** The candidates scored by the shared pool ranking (pools/risk.ts formula for a missing risk). */
+function scoreCandidates(p: EngineParameters, input: DecisionInput, now: number): ScoredCandidate[] {
+  const pools: EnginePool[] = input.candidates.map((c) => {
+    const hh = c.stats?.history_hours;
+    return {
+      pool_id: c.pool_id,
+      az: c.az,
+      instance_type: c.instance_type,
+      price: c.price,
+      price_age_seconds: typeof c.price_age_seconds === 'number' && Number.isFinite(c.price_age_seconds) ? c.price_age_seconds : null,
+      priced_at: c.priced_at ?? null,
+      avg_price_24h: c.stats?.avg_price_24h ?? null,
+      risk_score: positiveOrNull(c.price) === null ? null : riskOf(p, { price: c.price, stats: c.stats }, input.on_demand_price),
       historyHours: typeof hh === 'number' && Number.isFinite(hh) ? hh : null,
-    });
-  }
-  return [...byPool.values()];
+    };
+  });
+  return scorePools(pools, {
+    now,
+    instanceType: input.current.instance_type,
+    requirePrice: true,
+    riskPenalty: p.scoring.risk_penalty,
+    currentPriceWeight: p.scoring.current_price_weight,
+  }) as ScoredCandidate[];
 }
 
 /** Confidence from how far a saving clears its threshold: 0.5 at the threshold, 1 at twice it. */
@@ -624,11 +582,11 @@ function stayConfidence(saving: number, need: number): number {
 }
 
 /** Less history behind the statistics means less confidence (down to 50 %). */
-function dataQuality(p: EngineParameters, pools: readonly (ScoredPool | undefined)[]): number {
+function dataQuality(p: EngineParameters, pools: readonly (ScoredCandidate | undefined)[]): number {
   let q = 1;
   for (const s of pools) {
-    if (!s || s.historyHours === null) continue;
-    q = Math.min(q, 0.5 + 0.5 * clamp(s.historyHours / p.confidence.full_history_hours, 0, 1));
+    if (!s || s.pool.historyHours === null) continue;
+    q = Math.min(q, 0.5 + 0.5 * clamp(s.pool.historyHours / p.confidence.full_history_hours, 0, 1));
   }
   return q;
 }

@@ -76,8 +76,16 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
-export class NotImplementedError extends AppError {
-  constructor(operationId: string) {
-    super(501, 'NOT_IMPLEMENTED', `${operationId} is not implemented yet`);
+/**
+ * Re-runs a read-modify-write that lost a version race, when the caller sent no version (API.md
+ * §1.4: without one the server retries); with an explicit version the conflict is the answer.
+ */
+export async function retryOnVersionConflict<T>(explicitVersion: boolean, attempt: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (explicitVersion || !(err instanceof VersionConflictError) || i >= attempts - 1) throw err;
+    }
   }
 }

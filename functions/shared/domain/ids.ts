@@ -17,6 +17,18 @@ export function parseTimestamp(value: string): Date {
   return new Date(normalised);
 }
 
+/** A point in time: a Date, epoch milliseconds, or an ISO-8601 string (no offset = UTC). */
+export type Instant = Date | number | string;
+
+/** Epoch milliseconds of an {@link Instant} (NaN if unparseable; no offset = UTC, API.md §1.2). */
+export function toEpochMs(t: Instant): number {
+  if (typeof t === 'number') return t;
+  if (t instanceof Date) return t.getTime();
+  const hasOffset = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(t);
+  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(t);
+  return Date.parse(hasOffset || isDateOnly ? t : `${t}Z`);
+}
+
 /** Epoch seconds for a DynamoDB TTL attribute `ttl`, `days` after `from`. */
 export const ttlAfterDays = (from: Date, days: number): number =>
   Math.floor(from.getTime() / 1000) + Math.round(days * 86_400);

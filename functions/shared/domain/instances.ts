@@ -1,5 +1,8 @@
 import type { Agent, Instance, InstanceRole, Mode, Replica } from './types.js';
 
+/** API.md §6: terminated instances are kept 90 days. */
+export const TERMINATED_RETENTION_DAYS = 90;
+
 /** What identifies and places a new instance; everything else starts empty. */
 export type NewInstanceFields = Pick<
   Instance,

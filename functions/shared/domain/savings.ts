@@ -3,6 +3,7 @@
  * price minus the price it pays; a period is split at UTC midnights so each part lands in the
  * day it belongs to (the daily snapshot freezes whole UTC days).
  */
+import { round } from './numbers.js';
 import type { Mode } from './types.js';
 
 const HOUR_MS = 3_600_000;
@@ -82,13 +83,12 @@ export function addAmounts(a: LedgerAmounts, b: Partial<LedgerAmounts>): LedgerA
 
 /** Rounds money to 1e-6 USD and hours to 1e-4 h for output. */
 export function roundAmounts(a: LedgerAmounts): LedgerAmounts {
-  const r = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
   return {
-    savings: r(a.savings, 6),
-    ondemand_cost: r(a.ondemand_cost, 6),
-    actual_cost: r(a.actual_cost, 6),
-    spot_hours: r(a.spot_hours, 4),
-    ondemand_hours: r(a.ondemand_hours, 4),
-    unpriced_hours: r(a.unpriced_hours, 4),
+    savings: round(a.savings, 6),
+    ondemand_cost: round(a.ondemand_cost, 6),
+    actual_cost: round(a.actual_cost, 6),
+    spot_hours: round(a.spot_hours, 4),
+    ondemand_hours: round(a.ondemand_hours, 4),
+    unpriced_hours: round(a.unpriced_hours, 4),
   };
 }

@@ -2,6 +2,7 @@
  * The Switch entity (API.md §3.0) and the small pure rules around it: the price an instance pays,
  * savings impact, downtime, and percentiles for the downtime analytics.
  */
+import { round } from './numbers.js';
 import type { Mode, TriggerType } from './types.js';
 
 export interface Switch {
@@ -33,9 +34,6 @@ export interface Switch {
 
 export const TRIGGER_TYPES: readonly TriggerType[] = ['manual', 'model', 'emergency', 'scheduled'];
 
-export const isTriggerType = (value: unknown): value is TriggerType =>
-  typeof value === 'string' && (TRIGGER_TYPES as readonly string[]).includes(value);
-
 /** Hourly price an instance pays: the spot price on spot, the on-demand price otherwise (null if unknown). */
 export function pricePaid(mode: Mode, spot: number | null | undefined, onDemand: number | null | undefined): number | null {
   const p = mode === 'spot' ? spot : onDemand;
@@ -62,9 +60,4 @@ export function percentile(values: readonly number[], p: number): number | null 
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1] ?? null;
-}
-
-export function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -45,7 +45,7 @@ export interface AgentConfig {
   max_switches_per_day: number;
   min_pool_duration_hours: number;
   config_version: number;
-  /** Rebalance policy (API issue 3): ignore | monitor | prewarm | switch; null = derived default. */
+  /** Rebalance policy (README "EC2 signals and interruption handling"): ignore | monitor | prewarm | switch; null = derived default. */
   rebalance_policy?: 'ignore' | 'monitor' | 'prewarm' | 'switch' | null;
 }
 
@@ -95,7 +95,7 @@ export interface Agent {
   inflight_command_id: string | null;
   pool_since: string | null;
   /**
-   * Open-switch slot (issue 4): the one switch command queued and not yet finished, with its
+   * Open-switch slot (API.md §4.4): the one switch command queued and not yet finished, with its
    * priority. Written in the same transaction as the command, conditioned on being empty, stale or
    * of lower priority; a slot naming a command that is already final counts as empty.
    */
@@ -140,7 +140,7 @@ export interface Instance {
   hostname: string | null;
   created_at: string;
   version: number;
-  /** Savings ledger (issue 4): USD accrued while this instance was the PRIMARY. */
+  /** Savings ledger (README "Pricing, decisions and savings"): USD accrued while this instance was the PRIMARY. */
   accrued_savings?: number;
 }
 

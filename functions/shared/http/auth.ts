@@ -26,11 +26,6 @@ export function adminTokenHash(): Promise<string> {
   return adminHash;
 }
 
-/** For tests that switch ADMIN_TOKEN. */
-export const resetAdminTokenCache = (): void => {
-  adminHash = undefined;
-};
-
 function bearer(headerValue: string | undefined): string | undefined {
   if (!headerValue) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headerValue);

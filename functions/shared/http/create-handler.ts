@@ -10,31 +10,30 @@ import type { Caller } from '../domain/types.js';
 import { logger, MetricUnit, metrics } from '../observability.js';
 import { assertClientScope, authenticate } from './auth.js';
 import { errorResult, type HttpResult, jsonResult } from './responses.js';
-import { isReply, type Reply, type RouteDef, type RouteInput, routeKey } from './route.js';
+import { type AuthClass, isReply, type Reply, type RouteDef, type RouteInput, routeKey } from './route.js';
 import { parsePart } from './validation.js';
 
 /** API.md §1.2: bodies over 256 KiB get 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export interface RequestContext {
-  caller: Caller;
+/**
+ * What an implementation knows about its request. Routes that need no token (`auth: 'none'`,
+ * API.md §1.1) have no caller; every other route has the authenticated one.
+ */
+export type RequestContext<A extends AuthClass = AuthClass> = {
   requestId: string;
   now: Date;
   route: RouteDef;
-}
+} & ([A] extends ['none'] ? { caller?: undefined } : { caller: Caller });
 
-export type Implementation<D extends RouteDef> = (
-  input: RouteInput<D>,
-  ctx: RequestContext,
-) => Promise<unknown>;
+export type Implementation<D extends RouteDef> = (input: RouteInput<D>, ctx: RequestContext<D['auth']>) => Promise<unknown>;
 
 /**
- * Implementations per canonical route of a group (aliases reuse their canonical's). Partial on
- * purpose: a route without one answers 501 NOT_IMPLEMENTED, and test/integration/not-implemented
- * lists exactly which routes may still do so.
+ * One implementation per canonical route of a group (aliases reuse their canonical's): the
+ * compiler rejects a group handler that leaves a route out.
  */
 export type Implementations<T extends Record<string, RouteDef>> = {
-  [K in keyof T as T[K] extends { aliasOf: string } ? never : K]?: Implementation<T[K]>;
+  [K in keyof T as T[K] extends { aliasOf: string } ? never : K]: Implementation<T[K]>;
 };
 
 interface ParsedBody {
@@ -146,9 +145,8 @@ async function handle(
     headers,
     ifMatchVersion: parseIfMatch(headers['if-match']),
   } as RouteInput<RouteDef>;
-  const impl = impls[route.aliasOf ?? route.operationId];
-  if (!impl) throw new AppError(501, 'NOT_IMPLEMENTED', `${route.operationId} is not implemented`);
-  const ctx: RequestContext = { caller: caller ?? { kind: 'admin' }, requestId, now, route };
+  const impl = impls[route.aliasOf ?? route.operationId] as Implementation<RouteDef>;
+  const ctx = { caller, requestId, now, route } as RequestContext;
   const run = async () => toResult(route, await impl(input, ctx), requestId);
 
   const key = route.method === 'GET' ? undefined : idempotencyKey(headers);
@@ -225,6 +223,9 @@ export function redactSecrets(body: string): { body: string; redacted: boolean }
 export function createGroupHandler<T extends Record<string, RouteDef>>(routes: T, impls: Implementations<T>) {
   const byKey = new Map(Object.values(routes).map((r) => [routeKey(r), r]));
   const implementations = impls as unknown as Record<string, Implementation<RouteDef>>;
+  // The type already demands every implementation; a cast that drops one fails at cold start, not per request.
+  const missing = Object.values(routes).filter((r) => !r.aliasOf && typeof implementations[r.operationId] !== 'function');
+  if (missing.length > 0) throw new Error(`no implementation for ${missing.map((r) => r.operationId).join(', ')}`);
   const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const started = performance.now();

@@ -37,13 +37,14 @@ export interface RouteDef<
   Q extends AnyObjectSchema | undefined = AnyObjectSchema | undefined,
   B extends z.ZodType | undefined = z.ZodType | undefined,
   R extends z.ZodType = z.ZodType,
+  A extends AuthClass = AuthClass,
 > {
   operationId: string;
   method: HttpMethod;
   /** API Gateway path template, e.g. `/api/agents/{aid}/heartbeat`. */
   path: string;
   group: GroupName;
-  auth: AuthClass;
+  auth: A;
   summary: string;
   params?: P;
   query?: Q;
@@ -100,9 +101,10 @@ export const defineRoute = <
   Q extends AnyObjectSchema | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
   R extends z.ZodType = z.ZodType,
+  A extends AuthClass = AuthClass,
 >(
-  def: RouteDef<P, Q, B, R> & { aliasOf?: undefined },
-): RouteDef<P, Q, B, R> & { aliasOf?: undefined } => def;
+  def: RouteDef<P, Q, B, R, A> & { aliasOf?: undefined },
+): RouteDef<P, Q, B, R, A> & { aliasOf?: undefined } => def;
 
 /** Declares an alias: same schemas and handler as `canonical`, another path. */
 export const aliasRoute = <D extends RouteDef>(

@@ -21,7 +21,6 @@ export const mode = z.enum(['spot', 'ondemand']);
 export const modeInput = z
   .enum(['spot', 'ondemand', 'unknown'])
   .transform((m): 'spot' | 'ondemand' => (m === 'spot' ? 'spot' : 'ondemand'));
-export const nullableString = z.string().nullable();
 export const money = z.number().nonnegative().finite();
 
 export const queryInt = (min: number, max: number, fallback: number) =>

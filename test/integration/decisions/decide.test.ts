@@ -3,7 +3,7 @@ import { decisionsRepo } from '../../../functions/shared/db/decisions-repo.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { createClientInProcess } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
-import { type ErrorBody, newTenant, poolOf, seedPool, setInstancePrices, type TestTenant } from './helpers.js';
+import { type ErrorBody, newTenant, poolOf, seedPool, setInstancePrices, type TestTenant } from '../../support/tenants.js';
 
 interface DecisionBody {
   decision_id: string;

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { activeEngine, invalidateEngineCache } from '../../../functions/decisions/registry.js';
+import { activeEngine, invalidateEngineCache } from '../../../functions/shared/flows/engine.js';
 import { uploadsRepo } from '../../../functions/shared/db/uploads-repo.js';
 import { canonicalEngineParameters } from '../../../functions/shared/domain/decision-engine.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { createClientInProcess } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
-import type { ErrorBody } from './helpers.js';
+import type { ErrorBody } from '../../support/tenants.js';
 
 /*
  * The registry has one installation-wide pointer. The uploads here mean exactly the default
