@@ -38,8 +38,8 @@ export function Chart({ data, series, title, height = 260, money: isMoney = true
       scales: { x: { time: true }, $: {}, ...(secondAxis ? { cum: {} } : {}) },
       axes: [
         { stroke: '#5b6472', grid: { stroke: '#eef0f3' } },
-        { scale: '$', stroke: '#5b6472', grid: { stroke: '#eef0f3' }, size: 64, values: (_u, vals) => vals.map((v) => fmt(v)) },
-        ...(secondAxis ? [{ scale: 'cum', side: 1, stroke: '#5b6472', grid: { show: false }, size: 72, label: secondAxis, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) }] : []),
+        { scale: '$', stroke: '#5b6472', grid: { stroke: '#eef0f3' }, size: 76, values: (_u, vals) => vals.map((v) => (isMoney ? money(v) : String(v))) },
+        ...(secondAxis ? [{ scale: 'cum', side: 1, stroke: '#5b6472', grid: { show: false }, size: 84, label: secondAxis, values: (_u: uPlot, vals: number[]) => vals.map((v) => money(v)) }] : []),
       ],
       series: [
         {},

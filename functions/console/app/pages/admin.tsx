@@ -253,7 +253,7 @@ function Clients() {
                   render: (c) =>
                     c.status === 'deleted' ? null : (
                       <span class="row-actions">
-                        <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`Regenerate the token of ${c.name}`}>
+                        <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`New token for ${c.name}`}>
                           New token
                         </button>
                         <button type="button" class="small danger" onClick={() => setPending({ kind: 'delete', client: c })} aria-label={`Delete ${c.name}`}>
