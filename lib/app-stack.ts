@@ -18,6 +18,8 @@ export interface AppStackProps extends StackProps {
   readonly allowedEventAccounts?: readonly string[];
   /** Retention of every function's and the API's access log group. @default one month */
   readonly logRetention?: RetentionDays;
+  /** Other origins allowed to call the API from a browser (CORS); default: context `corsOrigins`, else none. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** The control plane: table → HTTP API → EC2 event rules → scheduled jobs. Composition only. */
@@ -46,6 +48,7 @@ export class AppStack extends Stack {
       adminSecret,
       throttle: props.throttle ?? DEFAULT_THROTTLE,
       logRetention,
+      ...(props.corsOrigins ? { corsOrigins: props.corsOrigins } : {}),
     });
 
     const events = new InterruptionRules(this, 'Ec2Events', {

@@ -257,7 +257,9 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
 
   async function reportPrices(at: number): Promise<void> {
     // One reporter per instance type is enough: every agent of the type sees the same pools.
-    const reporters = TYPES.map((t) => agents.find((a) => a.type === t && !a.quiet && a.mode === 'spot')).filter((a): a is DemoAgent => a !== undefined);
+    const reporters = TYPES.map((t) => agents.find((a) => a.type === t && !a.quiet && a.mode === 'spot')).filter(
+      (a): a is DemoAgent => a !== undefined,
+    );
     await inBatches(reporters, async (a) => {
       const spot = poolsOf(a.type)
         .map((pool) => ({ pool_id: pool, instance_type: a.type, az: pool.slice(a.type.length + 1), price: poolPrice(pool, at) }))

@@ -41,6 +41,8 @@ export interface AppFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly environment?: Record<string, string>;
+  /** Shell commands run after esbuild, with the bundle's output folder (the console copies its assets there). */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -83,6 +85,9 @@ export class AppFunction extends NodejsFunction {
         sourcesContent: false,
         // Ship the SDK version the tests ran against instead of whatever the runtime bundles.
         bundleAwsSDK: true,
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
       },
     });
 

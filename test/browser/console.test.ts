@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/* The page functions below run in the browser. */
+declare const document: { querySelectorAll(s: string): { length: number }; documentElement: { scrollWidth: number; clientWidth: number } };
+declare const window: unknown;
 import { freePort } from '../../bin/support/dynamodb-local.js';
 import { money, num } from '../../functions/console/app/format.js';
 
@@ -95,12 +99,13 @@ function watch(page: Page): void {
 /** Waits for the page's data (no loading state left), runs axe, saves a screenshot. */
 async function settle(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle');
-  await page.waitForFunction(() => document.querySelectorAll('.state.loading').length === 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelectorAll('.state.loading').length === 0, null, { timeout: 20_000 });
   await page.waitForTimeout(300);
   expect(await page.locator('.state.error').count(), `${name}: error box`).toBe(0);
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+    type Axe = { run: (ctx: unknown, o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
+    const axe = (window as { axe: Axe }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
   });
@@ -198,7 +203,8 @@ describe('console in chromium', () => {
   });
 
   it('works 390 px wide', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
     watch(page);
     await signIn(page, tokens['Globex Media'] as string);
     await page.getByTestId('savings-total').waitFor();
