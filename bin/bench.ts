@@ -12,7 +12,7 @@ interface BenchModule {
   run(adminToken: string): Promise<Record<string, unknown>>;
 }
 
-const BENCHES = ['heartbeat', 'bundles', 'interruption', 'consolidation', 'decisions'] as const;
+const BENCHES = ['heartbeat', 'bundles', 'interruption', 'consolidation', 'decisions', 'console'] as const;
 
 function printTable(name: string, result: Record<string, unknown>): void {
   process.stdout.write(`\n== ${name} ==\n`);

@@ -243,7 +243,8 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
         new_instance_launched_at: new Date(launched).toISOString(),
         new_instance_ready_at: new Date(ready).toISOString(),
         traffic_switched_at: new Date(switched).toISOString(),
-        old_instance_terminated_at: cmd.terminate_wait_seconds > 0 ? new Date(switched + cmd.terminate_wait_seconds * 1000).toISOString() : null,
+        old_instance_terminated_at:
+          cmd.terminate_wait_seconds > 0 ? new Date(switched + cmd.terminate_wait_seconds * 1000).toISOString() : null,
       },
       trigger: 'model',
       command_id: cmd.id,

@@ -700,7 +700,9 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       .then((response) => {
         // A 413 is sent before the body is read: close the connection rather than drain 10 MB.
         if (response.statusCode === 413) res.setHeader('connection', 'close');
-        Object.assign(response.headers, corsHeaders(origin, corsOrigins, preflight));
+        const cors = corsHeaders(origin, corsOrigins, preflight);
+        if (cors.vary && response.headers.vary) cors.vary = `${response.headers.vary}, ${cors.vary}`;
+        Object.assign(response.headers, cors);
         writeResponse(res, response, requestId);
         log(
           `${req.method} ${req.url} → ${response.statusCode} (${Math.round(performance.now() - started)} ms)`,
