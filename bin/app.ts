@@ -19,6 +19,7 @@ new AppStack(app, 'SpotOptimizer', {
   allowedEventAccounts: settings.allowedEventAccounts,
   ...(settings.eventOrganizationId ? { eventOrganizationId: settings.eventOrganizationId } : {}),
   ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+  corsOrigins: settings.corsOrigins,
 });
 
 // Environment-agnostic on purpose: one template for `cdk deploy` in every region/account and for StackSets.

@@ -15,7 +15,7 @@ interface BenchModule {
 }
 
 /** Every benchmark, in the order they run (capacity first: it patches the clock while it runs). */
-export const BENCHES = ['capacity', 'heartbeat', 'bundles', 'interruption', 'consolidation', 'decisions'] as const;
+export const BENCHES = ['capacity', 'heartbeat', 'bundles', 'interruption', 'consolidation', 'decisions', 'console'] as const;
 
 const USAGE = `usage: npm run bench -- [--only ${BENCHES.join(',')}] [--json] [--help]
 

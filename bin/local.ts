@@ -4,33 +4,58 @@
  *
  *   npm start                      in-memory database (gone on exit)
  *   npm start -- --persist [dir]   keep the database on disk (default .local-data/); or LOCAL_DATA_DIR=dir
- *   PORT=3001 npm start            another port (default 3000)
+ *   npm start -- --demo            seed a realistic fleet through the real handlers (bin/support/demo.ts)
+ *   PORT=3001 npm start            another port (default 3000); CORS_ORIGINS=https://a.example,… (default none)
  *
  * Function modules read their environment at module scope (Powertools logger, typed config), so
  * the environment is set first and every function module is imported dynamically afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { type DynamoDbLocal, LOCAL_AWS_ENV, startDynamoDbLocal } from './support/dynamodb-local.js';
 
 const TABLE_NAME = 'spot-optimizer-local';
 const DEFAULT_DATA_DIR = '.local-data';
 
-function parseArgs(argv: string[]): { dataDir?: string } {
-  const i = argv.indexOf('--persist');
-  if (i >= 0) {
-    const next = argv[i + 1];
-    return { dataDir: next && !next.startsWith('--') ? next : DEFAULT_DATA_DIR };
+const USAGE = `usage: npm start [-- [--persist [dir]] [--demo]]
+  --persist [dir]  keep the database on disk (default ${DEFAULT_DATA_DIR}/)
+  --demo           seed a realistic fleet (clients, agents, switches, replicas, interruptions, savings)
+  --help           this text
+env: PORT (3000), ADMIN_TOKEN (generated), LOCAL_DATA_DIR, CORS_ORIGINS (comma-separated origins; none)`;
+
+function parseArgs(argv: string[]): { dataDir?: string; demo: boolean } {
+  let parsed;
+  try {
+    parsed = parseCommandLine({
+      args: argv,
+      options: { persist: { type: 'boolean' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      // `--persist dir`: the one positional is the data folder, and only after --persist.
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm start [-- --persist [dir]]   (env: PORT, ADMIN_TOKEN, LOCAL_DATA_DIR)');
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
     process.exit(0);
   }
-  return process.env.LOCAL_DATA_DIR ? { dataDir: process.env.LOCAL_DATA_DIR } : {};
+  if (positionals.length > (values.persist ? 1 : 0)) {
+    console.error(`unexpected argument ${positionals.at(-1)}\n${USAGE}`);
+    process.exit(2);
+  }
+  const dataDir = values.persist ? (positionals[0] ?? DEFAULT_DATA_DIR) : process.env.LOCAL_DATA_DIR;
+  return { ...(dataDir ? { dataDir } : {}), demo: values.demo === true };
 }
 
-const { dataDir } = parseArgs(process.argv.slice(2));
+const { dataDir, demo } = parseArgs(process.argv.slice(2));
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`PORT must be a port number, got ${process.env.PORT}`);
@@ -51,6 +76,9 @@ let ddb: DynamoDbLocal | undefined;
 let server: Server | undefined;
 const timers: NodeJS.Timeout[] = [];
 let shuttingDown = false;
+// The console is built into a temporary folder at start (functions/console/build.ts) and removed on exit.
+const consoleDir = mkdtempSync(join(tmpdir(), 'spot-optimizer-console-'));
+process.env.CONSOLE_ASSETS_DIR = consoleDir;
 
 /** Ctrl+C / SIGTERM, also during startup: stop timers and the server, then DynamoDB Local, exit 0. */
 function shutdown(signal: string): void {
@@ -58,6 +86,7 @@ function shutdown(signal: string): void {
   shuttingDown = true;
   console.log(`\n${signal}: shutting down`);
   for (const timer of timers) clearInterval(timer);
+  rmSync(consoleDir, { recursive: true, force: true });
   setTimeout(() => process.exit(1), 5_000).unref();
   // Do not wait for slow requests or keep-alive sockets: this is a dev server.
   server?.closeAllConnections();
@@ -69,6 +98,13 @@ function shutdown(signal: string): void {
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGHUP', () => shutdown('SIGHUP'));
+// Whatever ends the parent (npm killed with SIGKILL, a closed terminal), this process is re-parented:
+// stop then too, so no server or DynamoDB Local outlives `npm start`.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) shutdown('parent exited');
+}, 1_000).unref();
 
 async function main(): Promise<void> {
   ddb = await startDynamoDbLocal(dataDir ? { dataDir } : {});
@@ -81,11 +117,18 @@ async function main(): Promise<void> {
   const { created } = await createTable(client, TABLE_NAME);
   client.destroy();
 
+  const { buildConsole } = await import('../functions/console/build.js');
+  const built = await buildConsole(consoleDir);
+  const { parseCorsOrigins } = await import('../functions/shared/http/cors.js');
+  const corsOrigins = parseCorsOrigins(process.env.CORS_ORIGINS);
+
   const gateway = await import('./support/local-gateway.js');
   const { JOBS } = await import('../functions/jobs/job-table.js');
   const { routesByGroup } = await gateway.loadRoutesByGroup();
 
-  const api = gateway.createLocalGateway({ routesByGroup, jobs: JOBS, log: (line) => console.log(line) });
+  // The demo's replay would bury the URL under thousands of request lines: the log starts after it.
+  let quiet = demo;
+  const api = gateway.createLocalGateway({ routesByGroup, jobs: JOBS, corsOrigins, log: (line) => quiet || console.log(line) });
   await new Promise<void>((resolve, reject) => {
     api.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set PORT to another port`) : err),
@@ -126,12 +169,32 @@ async function main(): Promise<void> {
       `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}`,
       `  admin token: ${token}${generatedToken ? ' (generated; set ADMIN_TOKEN to choose one)' : ''}`,
       `  jobs: ${JOBS.length} on timers`,
+      `  console: ${url}/console (built in ${built.buildMs} ms, ${(built.firstLoadGzipBytes / 1024).toFixed(1)} KB gzipped)${corsOrigins.length ? `; CORS for ${corsOrigins.join(', ')}` : ''}`,
       '  try:',
       `    curl -s ${url}/health`,
       `    curl -s -X POST ${url}/api/admin/clients/create -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"name":"acme"}'`,
       '  Ctrl+C to stop',
     ].join('\n'),
   );
+
+  if (demo) {
+    const { seedDemo } = await import('./support/demo.js');
+    const seeded = await seedDemo({
+      baseUrl: url,
+      adminToken: token,
+      routesByGroup,
+      log: (line) => console.log(line),
+      keepAlive: (timer) => timers.push(timer),
+    });
+    if (shuttingDown) return;
+    console.log(
+      [
+        `demo ready: open ${url}/console and sign in with the admin token above, or a client token:`,
+        ...seeded.clients.map((c) => `  ${c.name.padEnd(16)} ${c.token}`),
+      ].join('\n'),
+    );
+    quiet = false;
+  }
 }
 
 main().catch(async (err: unknown) => {

@@ -3,10 +3,12 @@ import { agentsRoutes } from './agents/routes.js';
 import { analyticsRoutes } from './analytics/routes.js';
 import { clientsRoutes } from './clients/routes.js';
 import { commandsRoutes } from './commands/routes.js';
+import { consoleRoutes } from './console/routes.js';
 import { decisionsRoutes } from './decisions/routes.js';
 import { emergencyRoutes } from './emergency/routes.js';
 import { eventsRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { insightsRoutes } from './insights/routes.js';
 import { instancesRoutes } from './instances/routes.js';
 import { notificationsRoutes } from './notifications/routes.js';
 import { replicasRoutes } from './replicas/routes.js';
@@ -28,7 +30,10 @@ export const ROUTES_BY_GROUP: Record<GroupName, Record<string, RouteDef>> = {
   analytics: analyticsRoutes,
   notifications: notificationsRoutes,
   events: eventsRoutes,
+  // Console additions (README): read models for people, and the console's own assets.
+  insights: insightsRoutes,
+  console: consoleRoutes,
 };
 
-/** The route table (API.md: 89 routes = 85 operations + 4 aliases). */
+/** The route table: API.md's 89 routes (85 operations + 4 aliases) and the console's 9 (README). */
 export const ROUTE_TABLE: RouteDef[] = Object.values(ROUTES_BY_GROUP).flatMap((group) => Object.values(group));

@@ -27,6 +27,8 @@ export interface AppStackProps extends StackProps {
   readonly logLevel?: LogLevel;
   /** Subscribed to the alarm topic by email. @default no subscription */
   readonly alarmEmail?: string;
+  /** Other origins allowed to call the API from a browser (CORS); default: context `corsOrigins`, else none. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /**
@@ -59,6 +61,7 @@ export class AppStack extends Stack {
       adminSecret,
       throttle: props.throttle ?? DEFAULT_THROTTLE,
       logRetention,
+      ...(props.corsOrigins ? { corsOrigins: props.corsOrigins } : {}),
     });
 
     const events = new InterruptionRules(this, 'Ec2Events', {

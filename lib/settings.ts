@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseCorsOrigins } from '../functions/shared/http/cors.js';
 
 /**
  * The operator's knobs: CDK context (`cdk.json` "context", or `-c name=value` on the command line),
@@ -43,6 +44,7 @@ export interface ControlPlaneSettings {
   readonly alarmEmail?: string;
   readonly allowedEventAccounts: readonly string[];
   readonly eventOrganizationId?: string;
+  readonly corsOrigins: readonly string[];
 }
 
 /** What `tryGetContext` returns: a string from `-c`, anything JSON from cdk.json, or undefined. */
@@ -95,6 +97,8 @@ export function readSettings(context: ContextReader, env: NodeJS.ProcessEnv = pr
     throw new Error(`context eventOrganizationId: "${org}" is not an organization id (o-…)`);
   }
 
+  const corsOrigins = parseCorsOrigins(context('corsOrigins'));
+
   return {
     account: String(context('account') ?? env.CDK_DEFAULT_ACCOUNT ?? '000000000000'),
     region: String(context('region') ?? env.CDK_DEFAULT_REGION ?? 'us-east-1'),
@@ -104,5 +108,6 @@ export function readSettings(context: ContextReader, env: NodeJS.ProcessEnv = pr
     ...(alarmEmail ? { alarmEmail } : {}),
     allowedEventAccounts,
     ...(org ? { eventOrganizationId: org } : {}),
+    corsOrigins,
   };
 }

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { JOBS, type JobDef } from '../../functions/jobs/job-table.js';
+import { corsHeaders } from '../../functions/shared/http/cors.js';
 import type { GroupName, RouteDef } from '../../functions/shared/http/route.js';
 import { routeKey } from '../../functions/shared/http/route.js';
 
@@ -450,6 +451,8 @@ export interface LocalGatewayOptions {
   maxRequestBytes?: number;
   /** One line per request and the stack of every handler failure (default: silent). */
   log?: (line: string) => void;
+  /** Origins whose preflights are answered, as the HttpApi's corsPreflight does (default: none). */
+  corsOrigins?: readonly string[];
 }
 
 class TooLargeError extends Error {}
@@ -664,10 +667,17 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     return gatewayError(404, 'Not Found');
   }
 
+  const corsOrigins = options.corsOrigins ?? [];
   return createServer((req, res) => {
     const requestId = newApiGatewayRequestId();
     const started = performance.now();
-    respond(req, requestId)
+    const origin = req.headers.origin;
+    // API Gateway answers a CORS preflight itself (204) when corsPreflight is configured; the routes never see it.
+    const preflight = corsOrigins.length > 0 && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    const answer = preflight
+      ? Promise.resolve<HttpResponse>({ statusCode: 204, headers: {}, cookies: [], body: Buffer.alloc(0) })
+      : respond(req, requestId);
+    answer
       .catch((err: unknown) => {
         log(`local gateway error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         return gatewayError(500, 'Internal Server Error');
@@ -675,6 +685,9 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       .then((response) => {
         // A 413 is sent before the body is read: close the connection rather than drain 10 MB.
         if (response.statusCode === 413) res.setHeader('connection', 'close');
+        const cors = corsHeaders(origin, corsOrigins, preflight);
+        if (cors.vary && response.headers.vary) cors.vary = `${response.headers.vary}, ${cors.vary}`;
+        Object.assign(response.headers, cors);
         writeResponse(res, response, requestId);
         log(
           `${req.method} ${req.url} → ${response.statusCode} (${Math.round(performance.now() - started)} ms)`,

@@ -10,6 +10,16 @@ export const banner = (now: Date) => ({
   timestamp: now.toISOString(),
 });
 
+/**
+ * Whether a request comes from a browser navigating to `/`: its Accept names text/html (browsers
+ * send `text/html,application/xhtml+xml,…`); curl's and the SDKs' wildcard or application/json do not.
+ */
+export const prefersHtml = (accept: string | undefined): boolean =>
+  (accept ?? '').split(',').some((part) => {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    return type === 'text/html' && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+
 /** A job is "fresh" when it ran within three of its periods (the heartbeat-timeout job runs every minute). */
 const FRESHNESS_FACTOR = 3;
 

@@ -58,6 +58,8 @@ export interface AppFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly environment?: Record<string, string>;
+  /** Shell commands run after esbuild, with the bundle's output folder (the console copies its assets there). */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -92,7 +94,13 @@ export class AppFunction extends NodejsFunction {
         APP_VERSION: scope.node.tryGetContext('appVersion') ?? PACKAGE_VERSION,
         ...props.environment,
       },
-      bundling: { ...FUNCTION_BUNDLING, mainFields: [...FUNCTION_BUNDLING.mainFields] },
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
+      },
     });
     this.serviceName = props.serviceName;
 

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -8,6 +8,7 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -15,6 +16,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ROUTES_BY_GROUP } from '../../functions/route-table.js';
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  parseCorsOrigins,
+} from '../../functions/shared/http/cors.js';
 import { GROUPS } from '../../functions/shared/http/route.js';
 import type { GroupName } from '../../functions/shared/http/route.js';
 import { AppFunction } from './app-function.js';
@@ -22,8 +29,18 @@ import { AppFunction } from './app-function.js';
 /** The OpenAPI document route: served by its own Lambda, outside the route table it describes. */
 export const OPENAPI_ROUTE = { method: 'GET', path: '/openapi.json' } as const;
 
-/** Groups that only read the table (health runs one DynamoDB read). */
-const READ_ONLY_GROUPS: ReadonlySet<GroupName> = new Set(['health']);
+/** Groups that only read the table (health runs one DynamoDB read; insights are the console's read models). */
+const READ_ONLY_GROUPS: ReadonlySet<GroupName> = new Set(['health', 'insights']);
+/** Groups with no table at all: the console serves its built assets. */
+const NO_TABLE_GROUPS: ReadonlySet<GroupName> = new Set(['console']);
+
+/**
+ * The console Lambda's package also holds the built console (functions/console/build.ts, run by
+ * the same esbuild after the handler is bundled): `console-assets/` beside index.mjs.
+ */
+const buildConsoleAssets = (inputDir: string, outputDir: string): string[] => [
+  `node --import tsx ${JSON.stringify(`${inputDir}/bin/build-console.ts`)} ${JSON.stringify(`${outputDir}/console-assets`)}`,
+];
 
 export interface ControlPlaneApiProps {
   readonly table: ITable;
@@ -31,6 +48,12 @@ export interface ControlPlaneApiProps {
   /** Stage throttling (API.md §1.1: 2,000 rps, burst 4,000 by default; then 429). */
   readonly throttle: { readonly rate: number; readonly burst: number };
   readonly logRetention: RetentionDays;
+  /**
+   * Origins whose browsers may call the API (CORS preflights answered by API Gateway), e.g. a
+   * customer's own frontend. None by default; falls back to the `corsOrigins` context value
+   * (comma-separated or a JSON array). The console itself is same-origin and needs none.
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 const pascal = (name: string): string =>
@@ -57,10 +80,22 @@ export class ControlPlaneApi extends Construct {
       throw new Error(`invalid throttle ${rate}/${burst}: positive integers with burst >= rate expected`);
     }
 
+    const corsOrigins = parseCorsOrigins(props.corsOrigins ?? this.node.tryGetContext('corsOrigins'));
     this.api = new HttpApi(this, 'Api', {
       description: 'Spot Optimizer control plane HTTP API',
       // The default stage has no throttle or access-log options: the stage is added below instead.
       createDefaultStage: false,
+      ...(corsOrigins.length
+        ? {
+            corsPreflight: {
+              allowOrigins: corsOrigins,
+              allowHeaders: CORS_ALLOW_HEADERS,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
+              exposeHeaders: CORS_EXPOSE_HEADERS,
+              maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+            },
+          }
+        : {}),
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
@@ -100,8 +135,9 @@ export class ControlPlaneApi extends Construct {
         serviceName: group,
         description: `HTTP routes of the ${group} group`,
         logRetention: props.logRetention,
+        ...(group === 'console' ? { afterBundling: buildConsoleAssets } : {}),
       });
-      fn.bindTable(props.table, READ_ONLY_GROUPS.has(group) ? 'read' : 'readWrite');
+      if (!NO_TABLE_GROUPS.has(group)) fn.bindTable(props.table, READ_ONLY_GROUPS.has(group) ? 'read' : 'readWrite');
       // Only groups with an authenticated route need the admin token (health and `GET /` do not).
       if (routes.some((route) => route.auth !== 'none')) fn.bindSecret(props.adminSecret);
 

@@ -229,7 +229,7 @@ describe('functions', () => {
 
   it('binds the table and the admin secret by what each group needs', () => {
     const table = tableId();
-    for (const group of GROUPS) {
+    for (const group of GROUPS.filter((g) => g !== 'console')) {
       const { id, props } = fn(group);
       const env = props.Environment.Variables;
       expect(env.TABLE_NAME, group).toEqual({ Ref: table });
@@ -242,7 +242,14 @@ describe('functions', () => {
       }
       const actions = actionsOf(id);
       expect(actions, group).toContain('dynamodb:Query');
-      expect(actions.includes('dynamodb:PutItem'), group).toBe(group !== 'health');
+      expect(actions.includes('dynamodb:PutItem'), group).toBe(group !== 'health' && group !== 'insights');
+    }
+    // The console serves its built assets: no table, no secret, no AWS access at all.
+    for (const service of ['openapi', 'console']) {
+      const f = fn(service);
+      expect(f.props.Environment.Variables.TABLE_NAME, service).toBeUndefined();
+      expect(f.props.Environment.Variables.ADMIN_TOKEN_SECRET_ARN, service).toBeUndefined();
+      expect(actionsOf(f.id).some((a) => a.startsWith('dynamodb:') || a.startsWith('secretsmanager:')), service).toBe(false);
     }
     const openapi = fn('openapi');
     expect(openapi.props.Environment.Variables.TABLE_NAME).toBeUndefined();
@@ -366,6 +373,25 @@ describe('EC2 event rules', () => {
         expect.not.arrayContaining(['account', 'region']),
       );
     }
+  });
+});
+
+describe('CORS', () => {
+  it('answers no preflight by default', () => {
+    const api = ofType('AWS::ApiGatewayV2::Api')[0]![1];
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('answers preflights for the operator-configured origins (prop or context), with the Authorization header', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'infra-cors-')), context: { 'aws:cdk:bundling-stacks': [], 'corsOrigins': 'https://app.example.com,http://localhost:5173' } });
+    const stack = new AppStack(app, 'CorsStack', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const cors = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Api');
+    const config = (Object.values(cors)[0] as Json).Properties.CorsConfiguration;
+    expect(config.AllowOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.AllowHeaders).toEqual(expect.arrayContaining(['authorization', 'content-type', 'idempotency-key', 'if-match']));
+    expect(config.AllowMethods).toEqual(expect.arrayContaining(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']));
+    expect(config.AllowCredentials ?? false).toBe(false);
+    expect(() => new AppStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad', { corsOrigins: ['*'] })).toThrow(/exact origin/);
   });
 });
 

@@ -1,6 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TestProject } from 'vitest/node';
 import { LOCAL_AWS_ENV, startDynamoDbLocal } from '../../bin/support/dynamodb-local.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConsole } from '../../functions/console/build.js';
 import { createTable } from '../../functions/shared/db/create-table.js';
 import { TEST_TABLE_NAME } from './constants.js';
 
@@ -8,6 +12,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     dynamodbEndpoint: string;
     tableName: string;
+    consoleAssetsDir: string;
   }
 }
 
@@ -41,7 +46,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `DynamoDB Local ready in ${ddb.startupMs} ms, table in ${Date.now() - started - ddb.startupMs} ms`,
     );
   }
+  // The console group serves a build: one for the whole run, as the local runtime does at start.
+  const consoleAssetsDir = mkdtempSync(join(tmpdir(), 'console-assets-'));
+  await buildConsole(consoleAssetsDir);
   project.provide('dynamodbEndpoint', ddb.endpoint);
   project.provide('tableName', TEST_TABLE_NAME);
-  return () => ddb.stop();
+  project.provide('consoleAssetsDir', consoleAssetsDir);
+  return async () => {
+    rmSync(consoleAssetsDir, { recursive: true, force: true });
+    await ddb.stop();
+  };
 }

@@ -9,6 +9,7 @@ import { TEST_ADMIN_TOKEN } from './constants.js';
 Object.assign(process.env, {
   DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
   TABLE_NAME: inject('tableName'),
+  CONSOLE_ASSETS_DIR: inject('consoleAssetsDir'),
   ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   VALIDATE_RESPONSES: '1',
   POWERTOOLS_METRICS_DISABLED: 'true',

@@ -59,6 +59,7 @@ describe('context knobs (lib/settings.ts)', () => {
       logRetention: 30,
       logLevel: 'INFO',
       allowedEventAccounts: [],
+      corsOrigins: [],
     });
   });
 

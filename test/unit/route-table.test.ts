@@ -124,6 +124,17 @@ const CATALOG: Record<GroupName, string[]> = {
     'POST /api/client/{cid}/pricing-alerts',
   ],
   events: ['GET /api/events/stream'],
+  // Console additions (README "Console additions to the API"), not in API.md.
+  insights: [
+    'GET /api/client/agents/{aid}/commands',
+    'GET /api/client/agents/{aid}/decision-log',
+    'GET /api/client/{cid}/insights/emergencies',
+    'GET /api/client/{cid}/savings/daily',
+    'GET /api/client/{cid}/insights/savings-by-cause',
+    'GET /api/client/{cid}/insights/pools',
+    'GET /api/client/{cid}/insights/failover',
+  ],
+  console: ['GET /console', 'GET /console/assets/{file}'],
 };
 
 const GROUP_COUNTS: Record<GroupName, number> = {
@@ -140,6 +151,8 @@ const GROUP_COUNTS: Record<GroupName, number> = {
   analytics: 8,
   notifications: 5,
   events: 1,
+  insights: 7,
+  console: 2,
 };
 
 /** API.md: the routes marked AGENT WIRE CONTRACT — do not rename (the agent's 18 routes). */
@@ -174,7 +187,7 @@ const ALIASES: Record<string, string> = {
 
 /** API.md §1.1: the auth class follows from the path. */
 function expectedAuth(path: string): AuthClass {
-  if (path === '/' || path === '/health') return 'none';
+  if (path === '/' || path === '/health' || path === '/console' || path.startsWith('/console/')) return 'none';
   if (path.startsWith('/api/admin/')) return 'admin';
   if (path.startsWith('/api/agents/')) return 'agent-client';
   if (
@@ -192,8 +205,8 @@ const byId = new Map(ROUTE_TABLE.map((r) => [r.operationId, r]));
 const pathParams = (path: string): string[] => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
 
 describe('route table (API.md §2, §3)', () => {
-  it('has exactly 89 routes: 85 operations + 4 aliases', () => {
-    expect(ROUTE_TABLE).toHaveLength(89);
+  it("has exactly API.md's 89 routes (85 operations + 4 aliases) plus the console's 9", () => {
+    expect(ROUTE_TABLE).toHaveLength(89 + 9);
     expect(ROUTE_TABLE.filter((r) => r.aliasOf)).toHaveLength(4);
   });
 

@@ -42,6 +42,20 @@ export const decisionsRepo = {
     return page.items.map(toDecision);
   },
 
+  /** One page of an agent's decisions, newest first (the console's decision log). */
+  async page(agentId: string, limit: number, nextToken?: string): Promise<{ items: StoredDecision[]; nextToken: string | null }> {
+    const page = await queryPage<Record<string, unknown>>(
+      {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.agent(agentId).PK, ':prefix': keys.decisionPrefix },
+        ScanIndexForward: false,
+      },
+      limit,
+      nextToken,
+    );
+    return { items: page.items.map(toDecision), nextToken: page.nextToken };
+  },
+
   /** Decisions since `from` (ISO), oldest first: only the fields the statistics need. */
   async since(agentId: string, from: string): Promise<Pick<StoredDecision, 'created_at' | 'confidence' | 'decision_type'>[]> {
     const items = await queryAll<Record<string, unknown>>({

@@ -95,9 +95,23 @@ function callerScope(caller: Caller | undefined): string {
 const fillPath = (template: string, params: Record<string, string | undefined>): string =>
   template.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
 
+/**
+ * The time a request runs at: when API Gateway received it (`requestContext.timeEpoch`), the one
+ * clock seam of the HTTP path. A simulation (the local runtime's `--demo` seeder) replays requests
+ * "in the past" by building events with an earlier time, exactly as a replay through the gateway would.
+ */
+export function requestTime(event: APIGatewayProxyEventV2): Date {
+  const epoch = event.requestContext?.timeEpoch;
+  return typeof epoch === 'number' && Number.isFinite(epoch) && epoch > 0 ? new Date(epoch) : new Date();
+}
+
 function toResult(route: RouteDef, out: unknown, requestId: string): HttpResult {
   const r: Reply = isReply(out) ? out : { status: route.status ?? 200, body: out };
   const headers: Record<string, string> = { 'apigw-requestid': requestId, ...(r.headers ?? {}) };
+  // Static assets (the console's bundles, pre-compressed) travel base64-encoded, as API Gateway expects.
+  if (r.body instanceof Uint8Array) {
+    return { statusCode: r.status, headers, body: Buffer.from(r.body).toString('base64'), isBase64Encoded: true };
+  }
   if (typeof r.body === 'string') {
     return { statusCode: r.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: r.body };
   }
@@ -127,7 +141,7 @@ async function handle(
   const route = byKey.get(event.routeKey);
   if (!route) throw new NotFoundError('route');
   logger.appendKeys({ operation: route.operationId });
-  const now = new Date();
+  const now = requestTime(event);
   const headers = lowerHeaders(event);
   const body = readBody(event);
   const caller = await authenticate(route, headers.authorization, body.json, now);

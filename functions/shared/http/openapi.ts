@@ -62,6 +62,9 @@ const EXTRA_RESPONSES: Record<string, Record<string, { description: string; sche
     200: { description: 'An existing replica, or a decline (success: false, error, reason_code)' },
   },
   upsertPricingAlert: { 200: { description: 'An existing alert was updated (alert_id + version)' } },
+  getBanner: {
+    303: { description: 'A browser (Accept: text/html) is sent to the web console (Location: /console)' },
+  },
   getHealth: {
     503: {
       description: 'Unhealthy',
@@ -74,6 +77,8 @@ const TEXT_CONTENT: Record<string, string> = {
   json: 'text/plain',
   csv: 'text/csv',
   sse: 'text/event-stream',
+  html: 'text/html',
+  asset: 'application/octet-stream',
 };
 
 /**
@@ -258,10 +263,10 @@ function operation(converter: SchemaConverter, route: RouteDef): JsonSchema {
   const content = successContent(converter, route);
   const responses: Record<string, JsonSchema> = { [success]: { description: route.summary, content } };
   for (const [status, extra] of Object.entries(EXTRA_RESPONSES[canonicalId] ?? {})) {
-    responses[status] = {
-      description: extra.description,
-      content: extra.schema ? { 'application/json': { schema: extra.schema } } : content,
-    };
+    // A redirect has no body, only its Location.
+    responses[status] = status.startsWith('3')
+      ? { description: extra.description, headers: { Location: { schema: { type: 'string' } } } }
+      : { description: extra.description, content: extra.schema ? { 'application/json': { schema: extra.schema } } : content };
   }
   for (const code of errorCodes(route)) responses[code] = { $ref: `#/components/responses/Error${code}` };
 

@@ -20,10 +20,12 @@ export const GROUPS = [
   'analytics',
   'notifications',
   'events',
+  'insights',
+  'console',
 ] as const;
 export type GroupName = (typeof GROUPS)[number];
 
-export type ResponseKind = 'json' | 'csv' | 'sse';
+export type ResponseKind = 'json' | 'csv' | 'sse' | 'html' | 'asset';
 
 /** Any zod object schema (the shape is the route's business). */
 export type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;

@@ -49,9 +49,20 @@ export async function runJob(job: string, body: JobBody, now = new Date(), lease
   return { job, status, summary };
 }
 
+/**
+ * The time a job runs at: an EventBridge "Scheduled Event" carries the time it was scheduled for
+ * (the one clock seam of the jobs: the local runtime's `--demo` seeder replays past days by sending
+ * events with earlier times); any other payload (EventBridge Scheduler's) runs at the current time.
+ */
+export function scheduledTime(event: unknown): Date {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const at = e['detail-type'] === 'Scheduled Event' && typeof e.time === 'string' ? Date.parse(e.time) : Number.NaN;
+  return Number.isFinite(at) ? new Date(at) : new Date();
+}
+
 /** A scheduled job's Lambda handler: Powertools logger + metrics, then the leased run. */
 export function createJobHandler(job: string, body: JobBody) {
-  return middy(async (_event: unknown, _context: Context) => runJob(job, body))
+  return middy(async (event: unknown, _context: Context) => runJob(job, body, scheduledTime(event)))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }

@@ -22,7 +22,7 @@ describe('route coverage', () => {
   it('covers every route of the table: protected + public = all, and admin routes are protected', () => {
     const publicRoutes = ROUTE_TABLE.filter((r) => r.auth === 'none');
     expect(protectedRoutes.length + publicRoutes.length).toBe(ROUTE_TABLE.length);
-    expect(publicRoutes.map(name).sort()).toEqual(['GET /', 'GET /health']);
+    expect(publicRoutes.map(name).sort()).toEqual(['GET /', 'GET /console', 'GET /console/assets/{file}', 'GET /health']);
     expect(adminRoutes.every((r) => r.path.startsWith('/api/admin/'))).toBe(true);
     expect(ROUTE_TABLE.filter((r) => r.path.startsWith('/api/admin/')).every((r) => r.auth === 'admin')).toBe(true);
   });
