@@ -166,7 +166,9 @@ async function main(): Promise<void> {
   console.log(
     [
       `Spot Optimizer local API listening on ${url}`,
-      `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}`,
+      `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}, ${
+        ddb.binding === 'loopback' ? 'reachable from this machine only' : 'WARNING: listening on every interface (no javac to build its loopback launcher)'
+      }`,
       `  admin token: ${token}${generatedToken ? ' (generated; set ADMIN_TOKEN to choose one)' : ''}`,
       `  jobs: ${JOBS.length} on timers`,
       `  console: ${url}/console (built in ${built.buildMs} ms, ${(built.firstLoadGzipBytes / 1024).toFixed(1)} KB gzipped)${corsOrigins.length ? `; CORS for ${corsOrigins.join(', ')}` : ''}`,

@@ -160,7 +160,11 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
   }
 
   async function eventBridge(event: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`${options.baseUrl}/local/eventbridge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const res = await fetch(`${options.baseUrl}/local/eventbridge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${options.adminToken}` },
+      body: JSON.stringify(event),
+    });
     if (!res.ok) throw new Error(`demo: /local/eventbridge → ${res.status} ${await res.text()}`);
   }
 

@@ -411,7 +411,7 @@ export function stripKeys<T extends Item>(item: T): Item {
 
 /** How often a batch call retries what DynamoDB left unprocessed (throttling), with exponential back-off. */
 const BATCH_ATTEMPTS = 8;
-const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Key } };
 const requestKey = (r: WriteRequest): string => {
