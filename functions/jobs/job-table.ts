@@ -25,6 +25,15 @@ export const JOBS: JobDef[] = [
     awsActions: ['ec2:DescribeSpotPriceHistory'],
   },
   {
+    name: 'market-prices',
+    dir: 'market-prices',
+    // API.md §4.6 wants candidates priced within 2 h: every 30 min leaves room for failed runs.
+    schedule: 'rate(30 minutes)',
+    localEverySeconds: 300,
+    description: 'spot prices (EC2 DescribeSpotPriceHistory) and on-demand list prices → POOL items and staging',
+    awsActions: ['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts'],
+  },
+  {
     name: 'agent-heartbeat-timeout',
     dir: 'agent-heartbeat-timeout',
     schedule: 'rate(1 minute)',

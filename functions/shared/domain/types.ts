@@ -132,6 +132,8 @@ export interface Instance {
   spot_price: number | null;
   ondemand_price: number | null;
   baseline_ondemand_price: number | null;
+  /** When the client's own agent last reported these prices (pricing-report's collected_at). */
+  prices_at?: string | null;
   notice_status: NoticeStatus;
   last_seen_at: string | null;
   zombie_since: string | null;
