@@ -1,10 +1,9 @@
 import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { pricesRepo } from '../shared/db/prices-repo.js';
 import { reportsRepo } from '../shared/db/reports-repo.js';
 import { replicasRepo } from '../shared/db/replicas-repo.js';
 import { NotFoundError, ValidationError } from '../shared/domain/errors.js';
-import { marketOnDemand, marketPoolsOfType } from '../shared/market/market-view.js';
+import { marketOnDemand, marketPoolsOfType, watchUnknownType } from '../shared/market/market-view.js';
 import { recordInstanceEvent } from '../shared/instance-log.js';
 import { newId, parseTimestamp, ttlAfterDays } from '../shared/domain/ids.js';
 import type { Caller, Mode } from '../shared/domain/types.js';
@@ -112,7 +111,7 @@ export async function recordPricingReport(caller: Caller, agentId: string, input
     ttlAfterDays(now, 14),
   );
   if (previous) return { success: true as const, report_id: previous.report_id, pools_recorded: previous.pools_recorded, duplicate: true };
-  if (market.length === 0) await pricesRepo.watchMarket(region, input.instance.instance_type);
+  if (market.length === 0) await watchUnknownType(region, input.instance.instance_type);
   const reporter = await instancesRepo.get(input.instance.instance_id);
   if (reporter && reporter.agent_id === agent.id) {
     const onDemand = input.pricing.on_demand_price ?? null;

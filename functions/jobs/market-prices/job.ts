@@ -21,7 +21,8 @@ export const MARKET_REPORTER = 'ec2-api';
  * spot prices. For every (region, instance type) the fleet uses — the known pools (GSI2 `POOLS`)
  * and the market watch list (types agents run that have no pool yet) — it reads the spot price
  * changes of the last 6 h from the market source (EC2 DescribeSpotPriceHistory, region-wide, so
- * every AZ's pool of the type is found), stages them for consolidation (`EC2_API` points), and
+ * every AZ's pool of the type is found), stages them for consolidation (`EC2_API` points, plus the
+ * price in force now, so the series holds each price up to this run), and
  * writes each pool's current price onto its POOL item with `priced_at` = now (the market vouches for
  * it up to now: API.md §4.6 wants candidates priced within 2 h). On-demand list prices come from the
  * same source (the Price List API), re-read once a day. Agents' pricing reports never write here.
@@ -86,6 +87,23 @@ export async function refreshMarketPrices(
     });
     summary.pages += series.pages;
     summary.records += series.records;
+    // The price in force now is a market fact too (a change record at `now` with the same price):
+    // consolidation then holds each pool's price up to this run, whatever the time since its last change.
+    const confirmations: StagedPoint[] = [...latest].map(([poolId, last]) => ({
+      pool_id: poolId,
+      instance_type: last.instance_type,
+      region,
+      az: last.az,
+      price: last.price,
+      on_demand_price: onDemand.prices.get(last.instance_type) ?? null,
+      collected_at: now.toISOString(),
+      source_role: 'EC2_API',
+      agent_id: null,
+      client_id: null,
+      reporter_instance_id: MARKET_REPORTER,
+    }));
+    await pricesRepo.stage(confirmations, { ttlFrom: now });
+    summary.points_staged += confirmations.length;
     for (const [poolId, last] of latest) {
       const priced = await pricesRepo.recordMarketPrice({
         pool_id: poolId,

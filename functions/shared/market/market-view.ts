@@ -23,6 +23,21 @@ export function marketPoolsOfType(region: string, instanceType: string): Promise
   return pools;
 }
 
+const watched = new Map<string, number>();
+
+/**
+ * Puts a type the market does not know yet on its watch list — at most once per container per
+ * {@link MARKET_VIEW_MAX_AGE_MS}, so a fleet of a new type does not write one shared partition per report.
+ */
+export async function watchUnknownType(region: string, instanceType: string): Promise<void> {
+  const key = `${region}#${instanceType}`;
+  const nowMs = Date.now();
+  if (nowMs - (watched.get(key) ?? Number.NEGATIVE_INFINITY) < MARKET_VIEW_MAX_AGE_MS) return;
+  await pricesRepo.watchMarket(region, instanceType);
+  watched.set(key, nowMs);
+  if (watched.size > 1000) watched.delete(watched.keys().next().value as string);
+}
+
 /** The market's on-demand list price of a type in a region, when the market knows it. */
 export function marketOnDemand(pools: readonly PoolItem[]): number | undefined {
   const prices = pools.map((p) => p.on_demand_price).filter((p): p is number => typeof p === 'number' && p > 0);

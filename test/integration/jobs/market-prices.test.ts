@@ -59,7 +59,7 @@ describe('market-prices job (AWS source)', () => {
     const source = createAwsMarketSource();
 
     const summary = await refreshMarketPrices(NOW, { source });
-    expect(summary).toMatchObject({ source: 'ec2', regions: 1, instance_types: 1, records: 3, points_staged: 3, pools_priced: 2, on_demand_read: 1 });
+    expect(summary).toMatchObject({ source: 'ec2', regions: 1, instance_types: 1, records: 3, points_staged: 5, pools_priced: 2, on_demand_read: 1 });
     expect(ec2.commandCalls(DescribeSpotPriceHistoryCommand).map((c) => c.args[0].input)).toEqual([
       {
         InstanceTypes: ['m9g.large'],
@@ -78,9 +78,11 @@ describe('market-prices job (AWS source)', () => {
       ['m9g.large.eu-west-1b', 0.035, NOW.toISOString(), 0.107, 'ec2'],
     ]);
     const staged = await queryAll<Record<string, unknown>>({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.stagedPrice('m9g.large.eu-west-1a', '', '').PK } });
-    expect(staged.map((s) => [s.source_role, s.reporter_instance_id, s.price])).toEqual([
-      ['EC2_API', 'ec2-api', 0.04],
-      ['EC2_API', 'ec2-api', 0.042],
+    // The two changes, and the price in force now.
+    expect(staged.map((s) => [s.collected_at, s.source_role, s.reporter_instance_id, s.price])).toEqual([
+      [new Date(NOW.getTime() - 9 * HOUR).toISOString(), 'EC2_API', 'ec2-api', 0.04],
+      [new Date(NOW.getTime() - 2 * HOUR).toISOString(), 'EC2_API', 'ec2-api', 0.042],
+      [NOW.toISOString(), 'EC2_API', 'ec2-api', 0.042],
     ]);
 
     // Half an hour later: the known pools are refreshed (idempotently), on-demand is not read again.
