@@ -65,9 +65,10 @@ function checkPlausible(input: PricingReportInput, collectedAt: Date, now: Date,
     }
   };
   const p = input.pricing;
-  check('body.pricing.on_demand_price', p.on_demand_price);
-  // An on-demand instance may report no spot price as 0: that is "none", not a price.
-  check('body.pricing.current_spot_price', input.instance.mode === 'spot' ? p.current_spot_price : p.current_spot_price || null);
+  // The instance's own two prices may be 0 for "not known" (they may be null on the wire, API.md
+  // §3.10): that is no price, not a wrong one. A negative one is refused; the pools' prices must be > 0.
+  check('body.pricing.on_demand_price', p.on_demand_price || null);
+  check('body.pricing.current_spot_price', p.current_spot_price || null);
   check('body.pricing.cheapest_pool.price', p.cheapest_pool?.price);
   p.spot_pools.forEach((pool, i) => check(`body.pricing.spot_pools.${i}.price`, pool.price));
   if (details.length > 0) throw new ValidationError(`${details[0]?.field}: ${details[0]?.issue}`, details);
@@ -114,7 +115,7 @@ export async function recordPricingReport(caller: Caller, agentId: string, input
   if (market.length === 0) await watchUnknownType(region, input.instance.instance_type);
   const reporter = await instancesRepo.get(input.instance.instance_id);
   if (reporter && reporter.agent_id === agent.id) {
-    const onDemand = input.pricing.on_demand_price ?? null;
+    const onDemand = input.pricing.on_demand_price || null;
     const prices = {
       spot_price: input.pricing.current_spot_price || reporter.spot_price,
       ondemand_price: onDemand ?? reporter.ondemand_price,

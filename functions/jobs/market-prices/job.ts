@@ -1,7 +1,7 @@
 import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/prices-repo.js';
 import { poolIdOf } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { type MarketPriceSource, marketPriceSource } from '../../shared/market/market-prices.js';
+import { type MarketPriceSource, marketPriceSource, type SpotPriceChange } from '../../shared/market/market-prices.js';
 import { logger } from '../../shared/observability.js';
 
 const HOUR_MS = 3_600_000;
@@ -60,27 +60,28 @@ export async function refreshMarketPrices(
     summary.instance_types += types.length;
     const onDemand = await onDemandByType(source, region, types, known, now);
     summary.on_demand_read += onDemand.readNow.size;
-    const latest = new Map<string, { instance_type: string; az: string; price: number; at: number }>();
+    const latest = new Map<string, SpotPriceChange>();
+    const point = (c: SpotPriceChange, at: number): StagedPoint => ({
+      pool_id: poolIdOf(c.instance_type, c.az),
+      instance_type: c.instance_type,
+      region,
+      az: c.az,
+      price: c.price,
+      on_demand_price: onDemand.prices.get(c.instance_type) ?? null,
+      collected_at: new Date(at).toISOString(),
+      source_role: 'EC2_API',
+      agent_id: null,
+      client_id: null,
+      reporter_instance_id: MARKET_REPORTER,
+    });
     const series = await source.spotPriceHistory({ region, instanceTypes: types, start, end: now }, async (changes) => {
-      const points: StagedPoint[] = changes
+      const points = changes
         .filter((c) => typeSet.has(c.instance_type) && c.at <= now.getTime())
         .map((c) => {
-          const pool_id = poolIdOf(c.instance_type, c.az);
-          const last = latest.get(pool_id);
-          if (!last || c.at >= last.at) latest.set(pool_id, { instance_type: c.instance_type, az: c.az, price: c.price, at: c.at });
-          return {
-            pool_id,
-            instance_type: c.instance_type,
-            region,
-            az: c.az,
-            price: c.price,
-            on_demand_price: onDemand.prices.get(c.instance_type) ?? null,
-            collected_at: new Date(c.at).toISOString(),
-            source_role: 'EC2_API',
-            agent_id: null,
-            client_id: null,
-            reporter_instance_id: MARKET_REPORTER,
-          };
+          const p = point(c, c.at);
+          const last = latest.get(p.pool_id);
+          if (!last || c.at >= last.at) latest.set(p.pool_id, c);
+          return p;
         });
       await pricesRepo.stage(points, { ttlFrom: now });
       summary.points_staged += points.length;
@@ -89,19 +90,7 @@ export async function refreshMarketPrices(
     summary.records += series.records;
     // The price in force now is a market fact too (a change record at `now` with the same price):
     // consolidation then holds each pool's price up to this run, whatever the time since its last change.
-    const confirmations: StagedPoint[] = [...latest].map(([poolId, last]) => ({
-      pool_id: poolId,
-      instance_type: last.instance_type,
-      region,
-      az: last.az,
-      price: last.price,
-      on_demand_price: onDemand.prices.get(last.instance_type) ?? null,
-      collected_at: now.toISOString(),
-      source_role: 'EC2_API',
-      agent_id: null,
-      client_id: null,
-      reporter_instance_id: MARKET_REPORTER,
-    }));
+    const confirmations = [...latest.values()].map((c) => point(c, now.getTime()));
     await pricesRepo.stage(confirmations, { ttlFrom: now });
     summary.points_staged += confirmations.length;
     for (const [poolId, last] of latest) {

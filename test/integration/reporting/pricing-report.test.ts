@@ -94,9 +94,12 @@ describe('implausible reports are refused with 400 naming the field', () => {
     await seedPool(t.instanceType, 'b', 0.05, { onDemand: 0.1 });
     const zero = await send(t, report(t, { price: 0 }));
     expect(zero.status).toBe(400);
-    expect(zero.json.error.details.map((d) => d.field)).toEqual(['body.pricing.current_spot_price', 'body.pricing.spot_pools.0.price', 'body.pricing.spot_pools.1.price']);
-    const negative = await send(t, report(t, { onDemand: -1 }));
+    // The pools' prices are refused; the instance's own 0 is "not known" (its two prices may be null).
+    expect(zero.json.error.details.map((d) => d.field)).toEqual(['body.pricing.spot_pools.0.price', 'body.pricing.spot_pools.1.price']);
+    const negative = await send(t, report(t, { onDemand: -1, current: -0.5 }));
     expect(negative.status).toBe(400);
+    expect(negative.json.error.details.map((d) => d.field)).toEqual(['body.pricing.on_demand_price', 'body.pricing.current_spot_price']);
+    expect((await send(t, report(t, { onDemand: 0, current: 0 }))).status).toBe(200);
     const far = await send(t, report(t, { price: 0.25 }));
     expect(far.status).toBe(400);
     expect(far.json.error.details[0]).toEqual({ field: 'body.pricing.current_spot_price', issue: expect.stringContaining('on-demand price') });
