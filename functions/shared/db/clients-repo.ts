@@ -64,9 +64,11 @@ export const clientsRepo = {
     client: Client,
     next: { hash: string; hint: string; createdAt: string },
     grace: { validUntil: string; ttl: number } | null,
+    /** With no grace: keep the other tokens' grace periods, revoke only the current token (one nobody saw). */
+    options: { keepGraceTokens?: boolean } = {},
   ): Promise<void> {
     const previous = Object.entries(client.grace_tokens ?? {}).filter(([hash]) => hash !== client.token_hash);
-    const kept = grace ? [...previous, [client.token_hash, grace.validUntil] as [string, string]] : [];
+    const kept = grace ? [...previous, [client.token_hash, grace.validUntil] as [string, string]] : options.keepGraceTokens ? previous : [];
     // Expired grace tokens are revoked (their items may already be gone by TTL: deleting is harmless).
     const live = kept.filter(([, until]) => until > next.createdAt).sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0));
     const keep = live.slice(Math.max(0, live.length - MAX_GRACE_TOKENS));

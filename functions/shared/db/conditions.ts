@@ -411,6 +411,17 @@ export function stripKeys<T extends Item>(item: T): Item {
 
 /** How often a batch call retries what DynamoDB left unprocessed (throttling), with exponential back-off. */
 const BATCH_ATTEMPTS = 8;
+
+/**
+ * What is still unprocessed after the last attempt: DynamoDB's throttling, so it carries the name
+ * DynamoDB gives throttling (the request pipeline answers it like a throttled call: retry later).
+ */
+export class BatchIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvisionedThroughputExceededException';
+  }
+}
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Key } };
@@ -434,7 +445,7 @@ async function batchWrite(requests: WriteRequest[], concurrency: number): Promis
     while (next < batches.length) {
       let pending: WriteRequest[] | undefined = batches[next++] as WriteRequest[];
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt >= BATCH_ATTEMPTS) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
         if (attempt > 0) await backoff(attempt);
         const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
         pending = out.UnprocessedItems?.[tableName()] as WriteRequest[] | undefined;
@@ -475,7 +486,7 @@ export async function batchGet(keyList: Key[], projection?: string[]): Promise<M
   for (let i = 0; i < unique.length; i += 100) {
     let pending: Key[] | undefined = unique.slice(i, i + 100);
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt >= BATCH_ATTEMPTS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
       if (attempt > 0) await backoff(attempt);
       const res = await ddb.send(
         new BatchGetCommand({

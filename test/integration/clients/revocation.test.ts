@@ -65,6 +65,14 @@ describe('grace-0 regenerate revokes every token of the client', () => {
     await regenerate(client.id, 0);
     expect(await Promise.all(tokens.map(validate))).toEqual([401, 401, 401, 401, 401, 401, 401]);
   });
+  it('can revoke only the current token and keep the grace periods (a regenerate nobody saw the answer of)', async () => {
+    const { client, token: first } = await createClientInProcess();
+    const second = (await regenerate(client.id, 3600)).json.token;
+    const current = (await clientsRepo.get(client.id)) as Client;
+    await clientsRepo.replaceToken(current, { hash: hashToken('unused-next'), hint: 'x', createdAt: new Date().toISOString() }, null, { keepGraceTokens: true });
+    const validate = (t: string) => invoke('clients', 'GET', '/api/client/validate', { token: t }).then((r) => r.status);
+    expect(await Promise.all([first, second].map(validate))).toEqual([200, 401]);
+  });
 });
 
 describe('a deleted client is 401 everywhere', () => {
