@@ -3,8 +3,7 @@ import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/pri
 import { BUCKET_MS } from '../../shared/domain/consolidation.js';
 import { parsePoolId, poolIdOf } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { createAwsMarketSource } from '../../shared/market/aws-market-source.js';
-import { type MarketPriceSource, marketPriceSource } from '../../shared/market/market-prices.js';
+import { awsMarketSource, type MarketPriceSource, marketPriceSource } from '../../shared/market/market-prices.js';
 import { logger } from '../../shared/observability.js';
 import { forEachLiveAgent } from '../../shared/savings-ledger.js';
 import { consolidatePrices, DEFAULT_LOOKBACK_MS } from './job.js';
@@ -83,7 +82,7 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
   const pools = options.pools ?? (await resolvePools(options.poolIds));
   const wanted = new Map(pools.map((p) => [p.pool_id, p]));
   const plan = planRequests(pools);
-  const source = options.source ?? (options.clientFor ? createAwsMarketSource({ ec2For: options.clientFor }) : await marketPriceSource());
+  const source = options.source ?? (options.clientFor ? await awsMarketSource({ ec2For: options.clientFor }) : await marketPriceSource());
   logger.info('spot price backfill started', {
     source: source.name,
     start: start.toISOString(),

@@ -11,6 +11,7 @@
  *   the real price history shipped in bin/data/, time-shifted to now, so the local market lives.
  */
 
+import type { AwsMarketSourceOptions } from './aws-market-source.js';
 import type { MarketPriceSource } from './port.js';
 
 export type { MarketPriceSource, SpotPriceChange, SpotPriceQuery } from './port.js';
@@ -28,9 +29,17 @@ export function useMarketPriceSource(source: MarketPriceSource | undefined): Mar
   return previous;
 }
 
+/**
+ * The AWS implementation (EC2 and Price List SDKs). The one place that loads it: a function that
+ * never reads the market does not load those SDKs.
+ */
+export async function awsMarketSource(options?: AwsMarketSourceOptions): Promise<MarketPriceSource> {
+  return (await import('./aws-market-source.js')).createAwsMarketSource(options);
+}
+
 /** The market source in use: the installed one, else AWS (its SDK clients load only when first needed). */
 export function marketPriceSource(): Promise<MarketPriceSource> {
   if (installed) return Promise.resolve(installed);
-  fallback ??= import('./aws-market-source.js').then((m) => m.createAwsMarketSource());
+  fallback ??= awsMarketSource();
   return fallback;
 }
