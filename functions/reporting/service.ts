@@ -35,6 +35,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_REPORT_AGE_MS = 24 * 3_600_000;
 /** A reported price above this multiple of the market's on-demand price is not a price (spot is capped at on-demand). */
 export const MAX_PRICE_TO_ON_DEMAND = 2;
+/** A report refreshes its instance's `last_seen_at` when it is at least this old. */
+export const LAST_SEEN_REFRESH_MS = 15 * 60_000;
 /** Without a known on-demand price, no instance-hour costs more than this (the largest EC2 instances cost ~$400/h). */
 export const MAX_PRICE_PER_HOUR = 1000;
 
@@ -83,9 +85,9 @@ function checkPlausible(input: PricingReportInput, collectedAt: Date, now: Date,
  * report returns the first report's id and writes nothing new).
  *
  * Cost: a token read, the agent read, the natural-key put (~1 WCU, a per-agent partition), the
- * instance read, and an instance write only when its prices changed. The market view used to check
- * the prices is cached per container (market-view.ts); a type the market does not know yet is put on
- * its watch list once.
+ * instance read, and an instance write only when its prices changed or its `last_seen_at` is 15 min
+ * old. The market view used to check the prices is cached per container (market-view.ts); a type
+ * the market does not know yet is put on its watch list once.
  */
 export async function recordPricingReport(caller: Caller, agentId: string, input: PricingReportInput, now: Date) {
   const agent = await loadAgent(caller, agentId);
@@ -125,7 +127,13 @@ export async function recordPricingReport(caller: Caller, agentId: string, input
       prices.spot_price !== reporter.spot_price ||
       prices.ondemand_price !== reporter.ondemand_price ||
       prices.baseline_ondemand_price !== reporter.baseline_ondemand_price;
-    if (changed) await instancesRepo.recordOwnPrices(reporter.id, agent.id, prices, collectedAt);
+    // The instance's "last seen" is informational (the agent's heartbeat is its liveness): refreshed
+    // every 15 min rather than every report, so most reports write nothing but their own item.
+    const seenAt = reporter.last_seen_at ? Date.parse(reporter.last_seen_at) : Number.NEGATIVE_INFINITY;
+    const stale = now.getTime() - seenAt >= LAST_SEEN_REFRESH_MS;
+    if (changed || stale) {
+      await instancesRepo.recordOwnPrices(reporter.id, agent.id, prices, collectedAt, stale ? now.toISOString() : undefined);
+    }
   }
   return { success: true as const, report_id: reportId, pools_recorded: input.pricing.spot_pools.length };
 }

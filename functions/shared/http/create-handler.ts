@@ -160,6 +160,7 @@ async function handle(
   // Page tokens: opened here (400 unless sealed by this server for this caller and listing), sealed on the way out.
   const binding = pageBinding(route, caller, params as Record<string, unknown>, query as Record<string, unknown>);
   const paged = query as { nextToken?: unknown };
+  if (paged.nextToken === '') delete paged.nextToken; // `?nextToken=` asks for the first page
   if (typeof paged.nextToken === 'string') paged.nextToken = await openNextToken(paged.nextToken, binding);
   const input: RouteInput<RouteDef> = {
     params,

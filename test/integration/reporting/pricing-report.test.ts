@@ -61,6 +61,19 @@ describe('pricing-report is the client\'s own observation', () => {
     expect(kept?.observed.spot_pools[market]).toBe(0.0101);
   });
 
+  it("refreshes the instance's last_seen_at at most every 15 minutes", async () => {
+    const t = await newTenant();
+    const now = Date.now();
+    // Registration saw it a moment ago: the next reports within 15 min leave it.
+    const first = (await instancesRepo.get(t.instanceId))?.last_seen_at;
+    expect(first).toBeTruthy();
+    expect((await send(t, report(t, { collectedAt: new Date(now) }), new Date(now))).status).toBe(200);
+    expect((await send(t, report(t, { collectedAt: new Date(now + 5 * MIN) }), new Date(now + 5 * MIN))).status).toBe(200);
+    expect((await instancesRepo.get(t.instanceId))?.last_seen_at).toBe(first);
+    expect((await send(t, report(t, { collectedAt: new Date(now + 16 * MIN) }), new Date(now + 16 * MIN))).status).toBe(200);
+    expect((await instancesRepo.get(t.instanceId))?.last_seen_at).toBe(new Date(now + 16 * MIN).toISOString());
+  });
+
   it('an older report arriving late does not overwrite the newer prices of the instance', async () => {
     const t = await newTenant();
     expect((await send(t, report(t, { price: 0.02, collectedAt: new Date(Date.now() - MIN) }))).status).toBe(200);
