@@ -20,6 +20,8 @@ new AppStack(app, 'SpotOptimizer', {
   ...(settings.eventOrganizationId ? { eventOrganizationId: settings.eventOrganizationId } : {}),
   ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
   corsOrigins: settings.corsOrigins,
+  agentReservedConcurrency: settings.agentReservedConcurrency,
+  ec2EventsReservedConcurrency: settings.ec2EventsReservedConcurrency,
 });
 
 // Environment-agnostic on purpose: one template for `cdk deploy` in every region/account and for StackSets.

@@ -122,6 +122,12 @@ async function main(): Promise<void> {
   const { parseCorsOrigins } = await import('../functions/shared/http/cors.js');
   const corsOrigins = parseCorsOrigins(process.env.CORS_ORIGINS);
 
+  // The market: the real price history of bin/data/ replayed on today's clock, instead of EC2.
+  const { createReplayMarket } = await import('./support/market-replay.js');
+  const { useMarketPriceSource } = await import('../functions/shared/market/market-prices.js');
+  const market = await createReplayMarket();
+  useMarketPriceSource(market);
+
   const gateway = await import('./support/local-gateway.js');
   const { JOBS } = await import('../functions/jobs/job-table.js');
   const { routesByGroup } = await gateway.loadRoutesByGroup();
@@ -138,7 +144,10 @@ async function main(): Promise<void> {
   server = api;
   const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-  // Jobs: first run after one period, never two runs of one job at a time.
+  // Jobs: first run after one period (the market at once, so a persisted database is priced now),
+  // never two runs of one job at a time.
+  const marketJob = JOBS.find((j) => j.name === 'market-prices');
+  if (marketJob && !demo) void gateway.invokeJob(marketJob).catch(() => undefined);
   for (const job of JOBS) {
     let running = false;
     const timer = setInterval(async () => {
@@ -166,9 +175,11 @@ async function main(): Promise<void> {
   console.log(
     [
       `Spot Optimizer local API listening on ${url}`,
-      `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}`,
+      `  DynamoDB Local ${ddb.endpoint} (${storage}, started in ${ddb.startupMs} ms, pid ${ddb.pid}), table ${TABLE_NAME}, ${
+        ddb.binding === 'loopback' ? 'reachable from this machine only' : 'WARNING: listening on every interface (no javac to build its loopback launcher)'
+      }`,
       `  admin token: ${token}${generatedToken ? ' (generated; set ADMIN_TOKEN to choose one)' : ''}`,
-      `  jobs: ${JOBS.length} on timers`,
+      `  jobs: ${JOBS.length} on timers; market prices: bin/data/ history replayed on today's clock`,
       `  console: ${url}/console (built in ${built.buildMs} ms, ${(built.firstLoadGzipBytes / 1024).toFixed(1)} KB gzipped)${corsOrigins.length ? `; CORS for ${corsOrigins.join(', ')}` : ''}`,
       '  try:',
       `    curl -s ${url}/health`,
@@ -183,6 +194,7 @@ async function main(): Promise<void> {
       baseUrl: url,
       adminToken: token,
       routesByGroup,
+      market,
       log: (line) => console.log(line),
       keepAlive: (timer) => timers.push(timer),
     });

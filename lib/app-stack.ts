@@ -10,7 +10,13 @@ import { DataTable } from './constructs/data-table.js';
 import { InterruptionRules } from './constructs/interruption-rules.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Schedules } from './constructs/schedules.js';
-import { DEFAULT_LOG_LEVEL, DEFAULT_THROTTLE, type LogLevel } from './settings.js';
+import {
+  DEFAULT_AGENT_RESERVED_CONCURRENCY,
+  DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_THROTTLE,
+  type LogLevel,
+} from './settings.js';
 
 export { DEFAULT_THROTTLE };
 
@@ -29,6 +35,10 @@ export interface AppStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Other origins allowed to call the API from a browser (CORS); default: context `corsOrigins`, else none. */
   readonly corsOrigins?: readonly string[];
+  /** Reserved concurrency of each agent-facing Lambda (0: none). @default DEFAULT_AGENT_RESERVED_CONCURRENCY */
+  readonly agentReservedConcurrency?: number;
+  /** Reserved concurrency of the EC2 events consumer (0: none). @default DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY */
+  readonly ec2EventsReservedConcurrency?: number;
 }
 
 /**
@@ -60,6 +70,7 @@ export class AppStack extends Stack {
       table,
       adminSecret,
       throttle: props.throttle ?? DEFAULT_THROTTLE,
+      agentReservedConcurrency: props.agentReservedConcurrency ?? DEFAULT_AGENT_RESERVED_CONCURRENCY,
       logRetention,
       ...(props.corsOrigins ? { corsOrigins: props.corsOrigins } : {}),
     });
@@ -67,6 +78,7 @@ export class AppStack extends Stack {
     const events = new InterruptionRules(this, 'Ec2Events', {
       table,
       logRetention,
+      reservedConcurrency: props.ec2EventsReservedConcurrency ?? DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY,
       ...(props.allowedEventAccounts ? { allowedEventAccounts: props.allowedEventAccounts } : {}),
       ...(props.eventOrganizationId ? { eventOrganizationId: props.eventOrganizationId } : {}),
     });

@@ -10,6 +10,13 @@ import { parseCorsOrigins } from '../functions/shared/http/cors.js';
 /** Stage throttling when no context is given (API.md §1.1: 1,000 agents send about 200 rps). */
 export const DEFAULT_THROTTLE = { rate: 2000, burst: 4000 } as const;
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
+/**
+ * Reserved concurrency of each agent-facing Lambda (5 groups) and of the EC2 events consumer: 5 × 50
+ * + 20 = 270 of the account's default 1,000, leaving 730 for everything else (AWS keeps at least
+ * 100 unreserved). lib/OPERATIONS.md has the arithmetic for other fleets and quotas.
+ */
+export const DEFAULT_AGENT_RESERVED_CONCURRENCY = 50;
+export const DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY = 20;
 export const DEFAULT_LOG_LEVEL = 'INFO';
 /** Powertools logger levels (POWERTOOLS_LOG_LEVEL). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
@@ -33,6 +40,16 @@ export const CONTEXT_KNOBS: readonly KnobDoc[] = [
   { name: 'eventOrganizationId', default: '(none)', effect: 'an AWS Organizations id whose accounts may all forward events (StackSets)' },
   { name: 'corsOrigins', default: '(none)', effect: 'browser origins the HTTP API answers CORS for (the web console)' },
   { name: 'appVersion', default: 'package.json version', effect: 'APP_VERSION reported by GET /health and the OpenAPI document' },
+  {
+    name: 'agentReservedConcurrency',
+    default: String(DEFAULT_AGENT_RESERVED_CONCURRENCY),
+    effect: 'reserved concurrency of each agent-facing Lambda (agents, commands, replicas, emergency, reporting); 0: none',
+  },
+  {
+    name: 'ec2EventsReservedConcurrency',
+    default: String(DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY),
+    effect: 'reserved concurrency of the EC2 events consumer; 0: none',
+  },
 ];
 
 export interface ControlPlaneSettings {
@@ -45,6 +62,8 @@ export interface ControlPlaneSettings {
   readonly allowedEventAccounts: readonly string[];
   readonly eventOrganizationId?: string;
   readonly corsOrigins: readonly string[];
+  readonly agentReservedConcurrency: number;
+  readonly ec2EventsReservedConcurrency: number;
 }
 
 /** What `tryGetContext` returns: a string from `-c`, anything JSON from cdk.json, or undefined. */
@@ -52,10 +71,12 @@ type ContextReader = (name: string) => unknown;
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
-function integer(name: string, value: unknown, fallback: number): number {
+function integer(name: string, value: unknown, fallback: number, min = 1): number {
   if (!present(value)) return fallback;
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`context ${name}: "${String(value)}" is not a positive integer`);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`context ${name}: "${String(value)}" is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`);
+  }
   return n;
 }
 
@@ -99,6 +120,9 @@ export function readSettings(context: ContextReader, env: NodeJS.ProcessEnv = pr
 
   const corsOrigins = parseCorsOrigins(context('corsOrigins'));
 
+  const agentReservedConcurrency = integer('agentReservedConcurrency', context('agentReservedConcurrency'), DEFAULT_AGENT_RESERVED_CONCURRENCY, 0);
+  const ec2EventsReservedConcurrency = integer('ec2EventsReservedConcurrency', context('ec2EventsReservedConcurrency'), DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY, 0);
+
   return {
     account: String(context('account') ?? env.CDK_DEFAULT_ACCOUNT ?? '000000000000'),
     region: String(context('region') ?? env.CDK_DEFAULT_REGION ?? 'us-east-1'),
@@ -109,5 +133,7 @@ export function readSettings(context: ContextReader, env: NodeJS.ProcessEnv = pr
     allowedEventAccounts,
     ...(org ? { eventOrganizationId: org } : {}),
     corsOrigins,
+    agentReservedConcurrency,
+    ec2EventsReservedConcurrency,
   };
 }

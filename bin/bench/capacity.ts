@@ -118,6 +118,10 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
   };
   const targets = [TABLE, ...table.indexes.map((i) => i.indexName)];
 
+  // The market the jobs read: the local replay of bin/data/ (no EC2 here), as `npm start` uses.
+  const { createReplayMarket } = await import('../support/market-replay.js');
+  const { useMarketPriceSource } = await import('../../functions/shared/market/market-prices.js');
+  useMarketPriceSource(await createReplayMarket());
   const capture = createCapture(addDbHook);
   const clock = installVirtualClock(Math.floor(Date.now() / 1000) * 1000);
   const t0 = clock.now();
@@ -243,6 +247,14 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
       clientIds.push(client.id);
       names.set(client.id, '<cid>');
     }
+    // Steady state: the market already prices the fleet's types (the market-prices job ran before the hour).
+    const { pricesRepo } = await import('../../functions/shared/db/prices-repo.js');
+    for (const type of INSTANCE_TYPES) await pricesRepo.watchMarket(REGION, type);
+    const marketJob = JOBS.find((j) => j.name === 'market-prices') as (typeof JOBS)[number];
+    const marketHandler = await handlerFor(gateway.jobHandlerPath(marketJob));
+    await invoke('market-prices (before the hour)', 'setup', marketJob.name, false, undefined, () =>
+      marketHandler(gateway.scheduledEvent(marketJob, new Date(t0 - 60_000)), gateway.createLambdaContext(`spot-optimizer-job-${marketJob.name}`, 300_000)),
+    );
     const random = rng(8);
     const agents = Array.from({ length: AGENTS }, (_, i) => {
       const instanceType = INSTANCE_TYPES[i % INSTANCE_TYPES.length] as string;

@@ -98,7 +98,7 @@ async function fullStack(adminToken: string): Promise<Record<string, number>> {
         const n = i + j;
         const poolId = `${type}.us-east-1-bench${n}`;
         const price = 0.02 + r() * 0.08;
-        await pricesRepo.upsertLatestPrice({
+        await pricesRepo.recordMarketPrice({
           pool_id: poolId,
           instance_type: type,
           region: 'us-east-1',
@@ -106,6 +106,7 @@ async function fullStack(adminToken: string): Promise<Record<string, number>> {
           price,
           on_demand_price: 0.1,
           priced_at: at,
+          source: 'bench',
         });
         await pricesRepo.updatePoolStats(poolId, {
           risk_score: r() * 0.6,

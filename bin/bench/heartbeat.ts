@@ -25,7 +25,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     for (let i = 0; i < AGENTS; i++) {
       const reg = await post('/api/agents/register', token, {
         logical_agent_id: `bench-${i}`,
-        instance_id: `i-bench${String(i).padStart(10, '0')}`,
+        instance_id: `i-be${String(i).padStart(15, '0')}`,
         instance_type: 'm5.large',
         region: 'us-east-1',
         az: 'us-east-1a',
@@ -35,7 +35,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     }
     progress(`heartbeat: ${AGENTS} agents registered; warming up`);
     const heartbeat = (i: number) =>
-      post(`/api/agents/${agents[i % AGENTS]}/heartbeat`, token, { status: 'online', instance_id: `i-bench${String(i % AGENTS).padStart(10, '0')}` }).then(() => undefined);
+      post(`/api/agents/${agents[i % AGENTS]}/heartbeat`, token, { status: 'online', instance_id: `i-be${String(i % AGENTS).padStart(15, '0')}` }).then(() => undefined);
     await runConcurrent(200, CONCURRENCY, heartbeat);
 
     progress(`heartbeat: ${TOTAL} heartbeats through the full stack at concurrency ${CONCURRENCY}`);

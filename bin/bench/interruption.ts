@@ -112,7 +112,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     for (const agent of agents) {
       const started = performance.now();
       const event = await counted(() =>
-        request<{ result: { instances: { command_id: string }[] } }>('POST', '/local/eventbridge', undefined, warning(agent.instanceId)),
+        request<{ result: { instances: { command_id: string }[] } }>('POST', '/local/eventbridge', adminToken, warning(agent.instanceId)),
       );
       handlerMs.push(performance.now() - started);
       const poll = await counted(() => request<{ id: string; priority: number }[]>('GET', `/api/agents/${agent.agentId}/pending-commands`, token));
@@ -138,9 +138,9 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
       const started = performance.now();
       const out = await counted(() =>
         Promise.all([
-          request('POST', '/local/eventbridge', undefined, event),
-          request('POST', '/local/eventbridge', undefined, event),
-          request('POST', '/local/eventbridge', undefined, event),
+          request('POST', '/local/eventbridge', adminToken, event),
+          request('POST', '/local/eventbridge', adminToken, event),
+          request('POST', '/local/eventbridge', adminToken, event),
           request('POST', `/api/agents/${agent.agentId}/termination-imminent`, token, { instance_id: agent.instanceId }),
         ]),
       );
@@ -164,7 +164,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
       });
       const started = performance.now();
       const out = await counted(() =>
-        request<{ result: { instances: { outcome: string }[] } }>('POST', '/local/eventbridge', undefined, warning(agent.instanceId)),
+        request<{ result: { instances: { outcome: string }[] } }>('POST', '/local/eventbridge', adminToken, warning(agent.instanceId)),
       );
       promoMs.push(performance.now() - started);
       promoCalls.push(out.calls);

@@ -6,12 +6,12 @@
  *
  * The past is replayed through the two clock seams of the code (no global clock is touched): a
  * request's time is its event's `requestContext.timeEpoch`, a job's time its scheduled event's
- * `time`. Prices are the real April 2021 us-east-1 history in bin/data/, mapped onto the last days.
+ * `time`. The market is the local runtime's market source (market-replay.ts: the real April 2021
+ * us-east-1 history of bin/data/ on today's clock): the market-prices job prices the pools from it,
+ * as EC2 does in AWS; the agents' pricing reports are only their own observations of the same market.
  * After the replay the fleet keeps living: agents heartbeat, report prices and execute commands.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import { JOBS } from '../../functions/jobs/job-table.js';
 import {
@@ -27,16 +27,12 @@ import {
   type RoutesByGroup,
   scheduledEvent,
 } from './local-gateway.js';
+import { REPLAY_DAYS_BEFORE, type ReplayMarket } from './market-replay.js';
 
-const DATA = new URL('../data/', import.meta.url);
 const REGION = 'us-east-1';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Days of history replayed before today. */
-const DAYS = 4;
-/** Where the replay starts in the price file (the file covers April 2021). */
-const DATA_START = Date.parse('2021-04-08T00:00:00Z');
-/** Hours between two passes (heartbeats, consolidation, risk + engine, the agents' command polls). */
+/** Hours between two passes (heartbeats, market prices, consolidation, risk + engine, the agents' command polls). */
 const PASS_HOURS = 4;
 const TYPES = ['m5.large', 'c5.large', 'r5.large', 't3.large', 'm5.xlarge'];
 const CLIENTS = [
@@ -44,44 +40,6 @@ const CLIENTS = [
   { name: 'Globex Media', email: 'sre@globex.example', agents: 8 },
   { name: 'Initech Labs', email: 'it@initech.example', agents: 5 },
 ];
-
-interface Row {
-  t: number;
-  price: number;
-}
-
-/** The real spot price history: pool → price changes (each holds until the next), and on-demand prices. */
-export function loadPrices(): { pools: Map<string, Row[]>; ondemand: Record<string, number> } {
-  const pools = new Map<string, Row[]>();
-  const text = gunzipSync(readFileSync(new URL('spot-prices-us-east-1-2021-04.jsonl.gz', DATA))).toString('utf8');
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const r = JSON.parse(line) as { instanceType: string; availabilityZone: string; spotPrice: number; timestamp: string };
-    if (!TYPES.includes(r.instanceType)) continue;
-    const id = `${r.instanceType}.${r.availabilityZone}`;
-    const rows = pools.get(id) ?? [];
-    rows.push({ t: Date.parse(r.timestamp), price: r.spotPrice });
-    pools.set(id, rows);
-  }
-  const od = JSON.parse(readFileSync(new URL('ondemand-prices.json', DATA), 'utf8')) as { prices: Record<string, Record<string, number>> };
-  return { pools, ondemand: od.prices[REGION] ?? {} };
-}
-
-/** The price in force at `t` (the last change at or before it). */
-export function priceAt(rows: readonly Row[], t: number): number | undefined {
-  let lo = 0;
-  let hi = rows.length - 1;
-  let found: number | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const row = rows[mid] as Row;
-    if (row.t <= t) {
-      found = row.price;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
 
 /** A small deterministic PRNG: the same demo every time. */
 function rng(seed: number) {
@@ -112,6 +70,8 @@ export interface DemoOptions {
   log: (line: string) => void;
   /** Registers a timer so the caller can stop the living fleet on shutdown. */
   keepAlive: (timer: NodeJS.Timeout) => void;
+  /** The market source the server uses (the demo's agents observe the same prices). */
+  market: ReplayMarket;
 }
 
 export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{ name: string; token: string }> }> {
@@ -119,13 +79,14 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
   const started = Date.now();
   const match = createRouteMatcher(options.routesByGroup);
   const ctx = (name: string): Context => createLambdaContext(name);
-  const prices = loadPrices();
+  const { market } = options;
   const random = rng(42);
-  const today = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
-  const demoStart = today - DAYS * DAY;
-  const dataTime = (t: number) => DATA_START + (t - demoStart);
-  const poolsOf = (type: string) => [...prices.pools.keys()].filter((p) => p.startsWith(`${type}.`)).sort();
-  const poolPrice = (pool: string, t: number) => priceAt(prices.pools.get(pool) ?? [], dataTime(t));
+  // The replay starts where the market's clock does: 4 days before today.
+  const demoStart = market.anchor;
+  const DAYS = REPLAY_DAYS_BEFORE;
+  const poolsOf = (type: string) => market.poolsOf(REGION, type);
+  const poolPrice = (pool: string, t: number) => market.priceAt(pool, t);
+  const onDemandOf = (type: string) => market.onDemand(REGION, type) ?? null;
   let calls = 0;
 
   /** One request through the real group handler, stamped with time `at`. */
@@ -160,7 +121,11 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
   }
 
   async function eventBridge(event: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`${options.baseUrl}/local/eventbridge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const res = await fetch(`${options.baseUrl}/local/eventbridge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${options.adminToken}` },
+      body: JSON.stringify(event),
+    });
     if (!res.ok) throw new Error(`demo: /local/eventbridge → ${res.status} ${await res.text()}`);
   }
 
@@ -232,7 +197,7 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
     const launched = at + 40_000 + Math.floor(random() * 40_000);
     const ready = launched + 60_000 + Math.floor(random() * 60_000);
     const switched = ready + 2_000 + Math.floor(random() * 9_000);
-    const od = prices.ondemand[a.type] ?? null;
+    const od = onDemandOf(a.type);
     const oldPool = current.current_pool_id;
     await call('POST', `/api/agents/${a.id}/switch-report`, a.token, switched + 1000, {
       old_instance: { instance_id: oldId, instance_type: a.type, region: REGION, az: current.az ?? a.az, ami_id: 'ami-0demo', mode: current.current_mode ?? a.mode, pool_id: current.current_mode === 'spot' ? oldPool : null },
@@ -257,7 +222,8 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
   }
 
   async function reportPrices(at: number): Promise<void> {
-    // One reporter per instance type is enough: every agent of the type sees the same pools.
+    // The agents' own observations of the market (the market itself comes from the market-prices job).
+    // One reporter per instance type is enough for the demo: every agent of the type sees the same pools.
     const reporters = TYPES.map((t) => agents.find((a) => a.type === t && !a.quiet && a.mode === 'spot')).filter(
       (a): a is DemoAgent => a !== undefined,
     );
@@ -268,7 +234,7 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
       const cheapest = [...spot].sort((x, y) => x.price - y.price)[0];
       await call('POST', `/api/agents/${a.id}/pricing-report`, a.token, at, {
         instance: { instance_id: a.instanceId, instance_type: a.type, region: REGION, az: a.az, mode: a.mode, pool_id: `${a.type}.${a.az}` },
-        pricing: { on_demand_price: prices.ondemand[a.type] ?? null, current_spot_price: poolPrice(`${a.type}.${a.az}`, at) ?? null, cheapest_pool: cheapest ? { pool_id: cheapest.pool_id, price: cheapest.price } : null, spot_pools: spot, collected_at: new Date(at).toISOString() },
+        pricing: { on_demand_price: onDemandOf(a.type), current_spot_price: poolPrice(`${a.type}.${a.az}`, at) ?? null, cheapest_pool: cheapest ? { pool_id: cheapest.pool_id, price: cheapest.price } : null, spot_pools: spot, collected_at: new Date(at).toISOString() },
       });
     });
   }
@@ -283,7 +249,7 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
     }
   }
 
-  // ---- the replay: prices every 2 h, a pass every 4 h (heartbeats, consolidation, risk + engine, commands), a snapshot each night ----
+  // ---- the replay: reports every 2 h, a pass every 4 h (heartbeats, market, consolidation, risk + engine, commands), a snapshot each night ----
   const now = Date.now();
   const lastHour = Math.floor((now - 10 * 60_000) / HOUR) * HOUR;
   const forced = new Map<number, number>([[29, 3], [51, 14], [75, 20], [89, 6]]);
@@ -309,6 +275,7 @@ export async function seedDemo(options: DemoOptions): Promise<{ clients: Array<{
     if (hour % PASS_HOURS === 0) {
       const pass = t + 10 * 60_000;
       await inBatches(agents.filter((a) => !a.quiet || t < now - 3 * HOUR), (a) => heartbeat(a, pass));
+      await job('market-prices', pass - 60_000);
       await job('pricing-consolidation', pass, { trigger: 'manual', window_start: new Date(t - (PASS_HOURS + 1) * HOUR).toISOString(), window_end: new Date(pass).toISOString() });
       await job('pool-risk-analysis', pass + 60_000);
       await inBatches(agents.filter((a) => !a.quiet || t < now - 3 * HOUR), async (a) => {

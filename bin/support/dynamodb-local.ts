@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 export interface DynamoDbLocalOptions {
@@ -16,6 +18,8 @@ export interface DynamoDbLocalOptions {
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /** `loopback`: reachable from this machine only; `all-interfaces`: the jar's own binding (no javac here). */
+  binding: 'loopback' | 'all-interfaces';
   port: number;
   /** The java process id (lets callers check that it is gone after stop). */
   pid: number;
@@ -59,6 +63,48 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const LAUNCHER_SOURCE = fileURLToPath(new URL('./DynamoDbLocalLoopback.java', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * No browser page may call DynamoDB Local: its CORS allow-list (default `*`, which lets any page
+ * the developer visits read and write the local tables) is set to an origin no page can have.
+ */
+export const NO_BROWSER_ORIGIN = 'https://localhost.invalid';
+
+/**
+ * The classpath of the loopback launcher (DynamoDbLocalLoopback.java), compiled once with `javac`
+ * into node_modules/.cache (keyed by the source and the jar), or undefined when there is no javac
+ * (a JRE without the JDK): DynamoDB Local then binds every interface, as the jar alone does.
+ */
+export function loopbackLauncherClasspath(emulator = emulatorDir()): string | undefined {
+  const key = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update(readFileSync(join(emulator, 'DynamoDBLocal.jar')).subarray(0, 1 << 20))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(REPO_ROOT, 'node_modules', '.cache', 'spot-optimizer', `dynamodb-local-loopback-${key}`);
+  if (existsSync(join(dir, 'DynamoDbLocalLoopback.class'))) return dir;
+  const cache = dirname(dir);
+  mkdirSync(cache, { recursive: true });
+  // Compile beside it, then rename: concurrent starts (test workers) never see half a class file.
+  const staging = mkdtempSync(join(cache, 'compiling-'));
+  try {
+    const out = spawnSync('javac', ['-nowarn', '-cp', libClasspath(emulator), '-d', staging, LAUNCHER_SOURCE], { encoding: 'utf8' });
+    if (out.error || out.status !== 0) return undefined;
+    try {
+      renameSync(staging, dir);
+    } catch {
+      // Another process renamed its copy first: use that one.
+    }
+    return existsSync(join(dir, 'DynamoDbLocalLoopback.class')) ? dir : undefined;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const libClasspath = (emulator: string) => [join(emulator, 'DynamoDBLocal.jar'), join(emulator, 'DynamoDBLocal_lib', '*')].join(':');
+
 /**
  * Starts DynamoDB Local as a child java process and resolves once it answers ListTables. The child
  * is killed by `stop()` and, as a last resort, when this process exits.
@@ -74,21 +120,24 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         return ['-dbPath', dir, '-sharedDb'];
       })()
     : ['-inMemory'];
+  const emulator = emulatorDir();
+  const launcher = loopbackLauncherClasspath(emulator);
   const args = [
     // C1 only and the serial GC: the emulator starts in ~1.5 s instead of ~3 s on 2 cores.
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     '-Djava.library.path=./DynamoDBLocal_lib',
-    '-jar',
-    'DynamoDBLocal.jar',
+    ...(launcher ? ['-cp', `${libClasspath(emulator)}:${launcher}`, 'DynamoDbLocalLoopback'] : ['-jar', 'DynamoDBLocal.jar']),
     '-port',
     String(port),
     '-disableTelemetry',
+    '-cors',
+    NO_BROWSER_ORIGIN,
     ...storage,
   ];
 
   const started = Date.now();
-  const child = spawn('java', args, { cwd: emulatorDir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('java', args, { cwd: emulator, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep the tail of its output for error messages; its banner is noise otherwise.
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -167,7 +216,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     client.destroy();
   }
 
-  return { endpoint, port, pid: child.pid ?? 0, startupMs: Date.now() - started, stop };
+  return {
+    endpoint,
+    binding: launcher ? 'loopback' : 'all-interfaces',
+    port,
+    pid: child.pid ?? 0,
+    startupMs: Date.now() - started,
+    stop,
+  };
 }
 
 function killNow(child: ChildProcess): void {

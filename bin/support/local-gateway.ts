@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { JOBS, type JobDef } from '../../functions/jobs/job-table.js';
+import { digestsEqual, hashToken } from '../../functions/shared/domain/tokens.js';
 import { corsHeaders } from '../../functions/shared/http/cors.js';
 import type { GroupName, RouteDef } from '../../functions/shared/http/route.js';
 import { routeKey } from '../../functions/shared/http/route.js';
@@ -453,6 +454,28 @@ export interface LocalGatewayOptions {
   log?: (line: string) => void;
   /** Origins whose preflights are answered, as the HttpApi's corsPreflight does (default: none). */
   corsOrigins?: readonly string[];
+  /** The token `/local/*` routes require (default: ADMIN_TOKEN, read at each request). */
+  adminToken?: string;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * `/local/*` routes act as the admin and run code on the developer's machine, so a web page the
+ * developer visits must not be able to call them (CSRF): they need `Authorization: Bearer <admin
+ * token>` (a header no cross-site form or simple request can carry) and a JSON content type (a
+ * cross-origin `text/plain` POST is refused before its body is read). Returns the refusal, if any.
+ */
+export function refuseLocalRoute(headers: IncomingMessage['headers'], adminToken: string | undefined): HttpResponse | undefined {
+  if (!adminToken) return jsonResponse(403, { ok: false, error: '/local routes need ADMIN_TOKEN to be set' });
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1] ?? '';
+  if (!digestsEqual(hashToken(presented), hashToken(adminToken))) {
+    return jsonResponse(401, { ok: false, error: '/local routes need Authorization: Bearer <admin token>' });
+  }
+  if (!JSON_TYPE.test(headers['content-type'] ?? '')) {
+    return jsonResponse(415, { ok: false, error: '/local routes take application/json bodies only' });
+  }
+  return undefined;
 }
 
 class TooLargeError extends Error {}
@@ -544,8 +567,12 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     method: string,
     rawPath: string,
     body: Buffer,
+    headers: IncomingMessage['headers'],
   ): Promise<HttpResponse | undefined> {
     if (method !== 'POST') return undefined;
+    if (rawPath !== '/local/eventbridge' && !rawPath.startsWith('/local/jobs/')) return undefined;
+    const refused = refuseLocalRoute(headers, options.adminToken ?? process.env.ADMIN_TOKEN);
+    if (refused) return refused;
     if (rawPath === '/local/eventbridge') {
       let event: unknown;
       try {
@@ -585,6 +612,13 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     }
     const jobName = /^\/local\/jobs\/([^/]+)$/.exec(rawPath)?.[1];
     if (jobName !== undefined) {
+      if (body.length > 0) {
+        try {
+          JSON.parse(body.toString('utf8'));
+        } catch {
+          return jsonResponse(400, { ok: false, error: 'the body must be JSON (or empty)' });
+        }
+      }
       const job = jobs.find((j) => j.name === safeDecode(jobName));
       if (!job) {
         return jsonResponse(404, {
@@ -632,7 +666,7 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     }
 
     if (options.localRoutes !== false && rawPath.startsWith('/local/')) {
-      const local = await localRoute(method, rawPath, body);
+      const local = await localRoute(method, rawPath, body, req.headers);
       if (local) return local;
     }
 

@@ -67,7 +67,7 @@ export const adminRoutes = {
     group: 'admin',
     auth: 'admin',
     summary: 'All clients',
-    query: z.object({ status: z.enum(['active', 'inactive', 'deleted']).optional(), ...pagination }),
+    query: z.object({ status: z.enum(['active', 'inactive', 'deleting', 'deleted']).optional(), ...pagination }),
     response: obj({ clients: z.array(clientSummary), nextToken: optionalNextToken }),
   }),
   getClientGrowth: defineRoute({

@@ -2,8 +2,8 @@
  * CSV exports (API.md §1.2, §3.11): RFC 4180 through csv-stringify — a header row, CRLF record
  * separators, fields holding a comma, quote, CR or LF quoted with inner quotes doubled — and values
  * a spreadsheet reads as intended: ISO-8601 dates, plain decimal numbers (never `1e-7`), empty
- * cells for nulls. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at
- * the start) is prefixed with `'` (OWASP CSV injection guidance); numbers are never touched.
+ * cells for nulls. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` at the start,
+ * also after spaces or a newline; a tab, CR or LF at the start) is prefixed with `'` (OWASP CSV injection guidance); numbers are never touched.
  */
 import { stringify } from 'csv-stringify/sync';
 import { reply } from '../shared/http/route.js';
@@ -19,7 +19,11 @@ export function plainNumber(n: number): string {
   return fixed === '-0' ? '0' : fixed;
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A formula trigger (`= + - @`) at the start, also after leading whitespace or a line break
+ * (spreadsheets trim those before evaluating), or a cell starting with tab, CR or LF.
+ */
+const FORMULA_START = /^(?:\s*[=+\-@]|[\t\r\n])/;
 
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';

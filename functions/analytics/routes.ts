@@ -4,18 +4,17 @@ import { aliasRoute, defineRoute } from '../shared/http/route.js';
 import {
   cidParams,
   instanceId,
-  isoTimestamp,
   nullable,
   obj,
   pagination,
   queryInt,
+  rangedQuery,
   uuid,
 } from '../shared/http/schemas.js';
 
 const nnum = nullable(z.number());
 /** CSV bodies are strings (capped at 50,000 rows); the pipeline sends them as text. */
 const csv = z.string();
-const range = { from: isoTimestamp.optional(), to: isoTimestamp.optional() };
 
 const getSwitchHistory = defineRoute({
   operationId: 'getSwitchHistory',
@@ -25,11 +24,10 @@ const getSwitchHistory = defineRoute({
   auth: 'client',
   summary: "A client's switches, newest first",
   params: cidParams,
-  query: z.object({
+  query: rangedQuery({
     agent_id: uuid.optional(),
     instance_id: instanceId.optional(),
     trigger: triggerType.optional(),
-    ...range,
     ...pagination,
   }),
   response: obj({ switches: z.array(switchSchema), total: count, nextToken: nullable(z.string()) }),
@@ -108,7 +106,7 @@ export const analyticsRoutes = {
     summary:
       'CSV: date, savings_usd, ondemand_cost_usd, actual_cost_usd, spot_hours, ondemand_hours (≤ 50,000 rows)',
     params: cidParams,
-    query: z.object(range),
+    query: rangedQuery({}),
     response: csv,
   }),
   exportSwitchHistoryCsv: defineRoute({
@@ -120,7 +118,7 @@ export const analyticsRoutes = {
     responseKind: 'csv',
     summary: 'CSV of the Switch fields (≤ 50,000 rows)',
     params: cidParams,
-    query: z.object({ ...range, agent_id: uuid.optional() }),
+    query: rangedQuery({ agent_id: uuid.optional() }),
     response: csv,
   }),
   exportGlobalStatsCsv: defineRoute({

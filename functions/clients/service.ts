@@ -1,7 +1,9 @@
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { NotFoundError } from '../shared/domain/errors.js';
+import { alertsRepo } from '../shared/db/alerts-repo.js';
+import { TransactionConflict } from '../shared/db/transaction.js';
+import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import { newId, ttlAfterDays } from '../shared/domain/ids.js';
 import { round } from '../shared/domain/numbers.js';
 import { generateToken, hashToken, tokenHint } from '../shared/domain/tokens.js';
@@ -26,6 +28,7 @@ const clientView = (c: Client) => ({
 async function liveClient(clientId: string): Promise<Client> {
   const client = await clientsRepo.get(clientId);
   if (!client || client.status === 'deleted') throw new NotFoundError('client');
+  if (client.status === 'deleting') throw new ConflictError('INVALID_TRANSITION', 'the client is being deleted');
   return client;
 }
 
@@ -61,18 +64,60 @@ export async function createClient(input: CreateClientInput, now: Date) {
   return { client: { ...clientView(client), token } };
 }
 
-/** Soft delete: every agent is deleted (commands cancelled, replicas terminated), then the client. */
+/** A delete holds the client this long (past the HTTP timeout): a delete that died is resumed after it. */
+const DELETE_LEASE_MS = 30_000;
+
+/**
+ * Soft delete (API.md §3.2), in three steps that each leave a consistent state:
+ * 1. `deleting` + every token revoked, in one transaction (clientsRepo.beginDelete): from here no
+ *    token of the client works and no agent or alert can be added (their transactions need a live client);
+ * 2. the cascade: every agent deleted (commands cancelled, replicas terminated), every pricing alert
+ *    removed — each step idempotent and retried when it races an agent's own writes;
+ * 3. `deleted`, the name released.
+ * A second delete while one holds the lease is 409; after the lease (a crash, a timeout) it resumes
+ * the cascade; on a deleted client it is 404.
+ */
 export async function deleteClient(clientId: string, now: Date) {
-  const client = await liveClient(clientId);
-  const agents = await agentsRepo.listAllByClient(clientId);
-  let deleted = 0;
-  for (const agent of agents) {
-    if (agent.status === 'deleted') continue;
-    await deleteAgentCascade(agent, now, { ttl: ttlAfterDays(now, DELETED_CLIENT_RETENTION_DAYS) });
-    deleted++;
+  let client: Client | undefined;
+  for (let attempt = 0; ; attempt++) {
+    client = await clientsRepo.get(clientId);
+    if (!client || client.status === 'deleted') throw new NotFoundError('client');
+    const leaseUntil = new Date(now.getTime() + DELETE_LEASE_MS).toISOString();
+    const outcome = await clientsRepo.beginDelete(client, now.toISOString(), leaseUntil);
+    if (outcome === 'begun') break;
+    const current = await clientsRepo.get(clientId);
+    if (!current || current.status === 'deleted') throw new NotFoundError('client');
+    if (current.status === 'deleting' || attempt >= 3) {
+      throw new ConflictError('INVALID_TRANSITION', 'the client is already being deleted; retry later to resume a delete that stopped');
+    }
   }
-  await clientsRepo.markDeleted(client, now.toISOString(), ttlAfterDays(now, DELETED_CLIENT_RETENTION_DAYS));
+  const ttl = ttlAfterDays(now, DELETED_CLIENT_RETENTION_DAYS);
+  let deleted = 0;
+  for (const agent of await agentsRepo.listAllByClient(clientId)) {
+    if (await deleteAgentSettled(agent.id, now, ttl)) deleted++;
+  }
+  await alertsRepo.deleteAllOfClient(clientId);
+  await clientsRepo.finishDelete(client, now.toISOString(), ttl);
   return { client_id: clientId, status: 'deleted' as const, agents_deleted: deleted };
+}
+
+/**
+ * Deletes one agent of a client being deleted, whatever it is doing meanwhile: a cascade that lost
+ * a race with the agent's own writes (a command delivered, a replica moved) re-reads and tries
+ * again. Returns whether this call deleted it (false: it was already deleted).
+ */
+async function deleteAgentSettled(agentId: string, now: Date, ttl: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const agent = await agentsRepo.get(agentId);
+    if (!agent || agent.status === 'deleted') return false;
+    try {
+      await deleteAgentCascade(agent, now, { ttl });
+      return true;
+    } catch (err) {
+      if (!(err instanceof TransactionConflict)) throw err;
+    }
+  }
+  throw new ConflictError('VERSION_CONFLICT', 'the client\'s agents kept changing during the delete; retry the delete to resume it');
 }
 
 /** New token now; the old one keeps working for the grace period (0 = revoked at once). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ec2InstanceId } from '../shared/http/schemas.js';
 
 /**
  * EventBridge events the consumer acts on, exactly as AWS documents them (EC2-SIGNALS.md §0–§4).
@@ -6,8 +7,8 @@ import { z } from 'zod';
  * well-formed event of a kind we do not act on is reported as `ignored`.
  */
 
-/** `i-` + 8 or 17 hex digits. */
-export const ec2InstanceId = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id');
+/** `i-` + 8 or 17 hex digits: the same schema the HTTP routes validate instance ids with. */
+export { ec2InstanceId };
 
 /** EventBridge `time` (yyyy-mm-ddThh:mm:ssZ); any ISO-8601 with an offset is accepted. */
 const eventTime = z

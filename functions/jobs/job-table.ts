@@ -2,6 +2,8 @@
  * Scheduled jobs (API.md §6), declared once: the CDK schedules and the local runtime's timers both
  * read this table. `rate` is in minutes for local timers; `schedule` is the EventBridge expression.
  */
+import type { TableAccess } from '../shared/db/table-access.js';
+
 export interface JobDef {
   name: string;
   /** Folder under functions/jobs/ holding handler.ts. */
@@ -10,6 +12,8 @@ export interface JobDef {
   /** Local runtime period in seconds (daily jobs run hourly locally so they can be observed). */
   localEverySeconds: number;
   description: string;
+  /** Its table access (shared/db/table-access.ts): the job's role gets exactly these DynamoDB actions. */
+  table: TableAccess;
   /** AWS API actions the job calls besides the table (granted on `*`: they have no resource-level permissions). */
   awsActions?: string[];
 }
@@ -20,15 +24,27 @@ export const JOBS: JobDef[] = [
     dir: 'pricing-consolidation',
     schedule: 'rate(12 hours)',
     localEverySeconds: 12 * 3600,
+    table: 'readWrite',
     description: 'staging prices → consolidated 5-minute series → canonical hourly series',
     // The on-demand backfill reads EC2 DescribeSpotPriceHistory.
     awsActions: ['ec2:DescribeSpotPriceHistory'],
+  },
+  {
+    name: 'market-prices',
+    dir: 'market-prices',
+    // API.md §4.6 wants candidates priced within 2 h: every 30 min leaves room for failed runs.
+    schedule: 'rate(30 minutes)',
+    localEverySeconds: 300,
+    table: 'readWrite',
+    description: 'spot prices (EC2 DescribeSpotPriceHistory) and on-demand list prices → POOL items and staging',
+    awsActions: ['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts'],
   },
   {
     name: 'agent-heartbeat-timeout',
     dir: 'agent-heartbeat-timeout',
     schedule: 'rate(1 minute)',
     localEverySeconds: 60,
+    table: 'readWrite',
     description: 'agents with no heartbeat for more than 120 s → offline, with a notification',
   },
   {
@@ -36,6 +52,7 @@ export const JOBS: JobDef[] = [
     dir: 'command-expiry',
     schedule: 'rate(5 minutes)',
     localEverySeconds: 300,
+    table: 'readWrite',
     description: 'applies the command expiry rules of API.md §4.1',
   },
   {
@@ -43,6 +60,7 @@ export const JOBS: JobDef[] = [
     dir: 'replica-reconciler',
     schedule: 'rate(1 minute)',
     localEverySeconds: 60,
+    table: 'readWrite',
     description: 'keeps manual replicas, recreates stuck placeholders, confirms stale terminations, runs pending promotions',
   },
   {
@@ -50,6 +68,7 @@ export const JOBS: JobDef[] = [
     dir: 'pool-risk-analysis',
     schedule: 'rate(15 minutes)',
     localEverySeconds: 900,
+    table: 'readWrite',
     description: 'recomputes pool risk, runs the engine for auto-switch agents, evaluates pricing alerts',
   },
   {
@@ -57,6 +76,7 @@ export const JOBS: JobDef[] = [
     dir: 'daily-savings-snapshot',
     schedule: 'cron(10 0 * * ? *)',
     localEverySeconds: 3600,
+    table: 'readWrite',
     description: 'per-client savings snapshot for yesterday',
   },
   {
@@ -64,6 +84,7 @@ export const JOBS: JobDef[] = [
     dir: 'zombie-cleanup',
     schedule: 'cron(0 3 * * ? *)',
     localEverySeconds: 3600,
+    table: 'readWrite',
     description: 'ZOMBIEs past retention → TERMINATED (unconfirmed) with a warning',
   },
 ];

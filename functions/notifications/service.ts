@@ -2,7 +2,7 @@ import { adminRepo } from '../shared/db/admin-repo.js';
 import { type AlertType, alertsRepo, type PricingAlert } from '../shared/db/alerts-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { notificationsRepo } from '../shared/db/notifications-repo.js';
-import { NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/domain/errors.js';
 import { newId, parseTimestamp } from '../shared/domain/ids.js';
 import type { Notification, Severity } from '../shared/domain/notifications.js';
 import type { Caller } from '../shared/domain/types.js';
@@ -139,6 +139,7 @@ export async function upsertPricingAlert(clientId: string, input: AlertInput, if
   checkThreshold(input.alert_type, input.threshold);
   const client = await clientsRepo.get(clientId);
   if (!client || client.status === 'deleted') throw new NotFoundError('client');
+  if (client.status === 'deleting') throw new ConflictError('INVALID_TRANSITION', 'the client is being deleted');
   const at = now.toISOString();
   if (input.alert_id) {
     const existing = await alertsRepo.get(clientId, input.alert_id);

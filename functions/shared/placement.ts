@@ -11,9 +11,15 @@ export interface PoolChoice {
   risk_score: number | null;
 }
 
-/** The known spot pools of one instance type in one region (POOL items, GSI1 `POOLS#<region>#<type>`). */
-export function poolsOfType(region: string, instanceType: string): Promise<PoolItem[]> {
-  return pricesRepo.listPools({ region, instanceType });
+/**
+ * The market's spot pools of one instance type in one region (POOL items, GSI1
+ * `POOLS#<region>#<type>`). A type the market does not know yet goes on its watch list, so the next
+ * market-prices run prices it.
+ */
+export async function poolsOfType(region: string, instanceType: string): Promise<PoolItem[]> {
+  const pools = await pricesRepo.listPools({ region, instanceType });
+  if (pools.length === 0) await pricesRepo.watchMarket(region, instanceType);
+  return pools;
 }
 
 /**

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { TABLE_ACTIONS, type TableAccess } from '../../functions/shared/db/table-access.js';
 
 /** Repository root: entries, the lock file and package.json are resolved from here, not from the cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,6 +62,8 @@ export interface AppFunctionProps {
   readonly environment?: Record<string, string>;
   /** Shell commands run after esbuild, with the bundle's output folder (the console copies its assets there). */
   readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+  /** Concurrency reserved for this function (guaranteed, and its ceiling); 0 or undefined: none. */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -86,6 +90,7 @@ export class AppFunction extends NodejsFunction {
       timeout: props.timeout ?? HTTP_TIMEOUT,
       tracing: Tracing.ACTIVE,
       logGroup,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       ...(props.description ? { description: props.description } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -121,17 +126,23 @@ export class AppFunction extends NodejsFunction {
     }
   }
 
-  /** Grants table access and sets `TABLE_NAME` (functions/shared/config.ts) in one step. */
-  bindTable(table: ITable, mode: 'read' | 'readWrite'): this {
-    if (mode === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
+  /**
+   * Grants exactly the DynamoDB actions of the declared table access (functions/shared/db/
+   * table-access.ts: no Scan, no DescribeTable, no streams) on the table and its indexes, and sets
+   * `TABLE_NAME` (functions/shared/config.ts) — in one step. `none` grants nothing and sets nothing.
+   */
+  bindTable(table: ITable, access: TableAccess): this {
+    if (access === 'none') return this;
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn, `${table.tableArn}/index/*`] }),
+    );
     this.addEnvironment('TABLE_NAME', table.tableName);
     const cfnTable = table.node.defaultChild as CfnElement | undefined;
     if (cfnTable && this.role) {
       const tableId = Stack.of(table).getLogicalId(cfnTable);
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-        reason: "grant*Data covers the table's own GSIs (index/*), which every repository queries.",
+        reason: "The table's own GSIs (index/*), which the repositories query: the same actions as on the table.",
       });
     }
     return this;

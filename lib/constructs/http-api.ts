@@ -22,17 +22,19 @@ import {
   CORS_MAX_AGE_SECONDS,
   parseCorsOrigins,
 } from '../../functions/shared/http/cors.js';
-import { GROUPS } from '../../functions/shared/http/route.js';
+import { GROUP_TABLE_ACCESS, GROUPS } from '../../functions/shared/http/route.js';
 import type { GroupName } from '../../functions/shared/http/route.js';
 import { AppFunction } from './app-function.js';
 
 /** The OpenAPI document route: served by its own Lambda, outside the route table it describes. */
 export const OPENAPI_ROUTE = { method: 'GET', path: '/openapi.json' } as const;
 
-/** Groups that only read the table (health runs one DynamoDB read; insights are the console's read models). */
-const READ_ONLY_GROUPS: ReadonlySet<GroupName> = new Set(['health', 'insights']);
-/** Groups with no table at all: the console serves its built assets. */
-const NO_TABLE_GROUPS: ReadonlySet<GroupName> = new Set(['console']);
+/**
+ * The groups the v4 agent calls (routes marked `wire`, API.md's agent wire contract): their Lambdas
+ * get reserved concurrency, so a flood on dashboard or admin routes cannot take the account's
+ * concurrency they need (and the agents' own traffic cannot starve the rest beyond its reservation).
+ */
+export const AGENT_FACING_GROUPS: readonly GroupName[] = GROUPS.filter((g) => Object.values(ROUTES_BY_GROUP[g]).some((r) => r.wire));
 
 /**
  * The console Lambda's package also holds the built console (functions/console/build.ts, run by
@@ -47,6 +49,8 @@ export interface ControlPlaneApiProps {
   readonly adminSecret: ISecret;
   /** Stage throttling (API.md §1.1: 2,000 rps, burst 4,000 by default; then 429). */
   readonly throttle: { readonly rate: number; readonly burst: number };
+  /** Reserved concurrency of each agent-facing group's Lambda (0: none). */
+  readonly agentReservedConcurrency: number;
   readonly logRetention: RetentionDays;
   /**
    * Origins whose browsers may call the API (CORS preflights answered by API Gateway), e.g. a
@@ -136,8 +140,9 @@ export class ControlPlaneApi extends Construct {
         description: `HTTP routes of the ${group} group`,
         logRetention: props.logRetention,
         ...(group === 'console' ? { afterBundling: buildConsoleAssets } : {}),
+        ...(AGENT_FACING_GROUPS.includes(group) ? { reservedConcurrency: props.agentReservedConcurrency } : {}),
       });
-      if (!NO_TABLE_GROUPS.has(group)) fn.bindTable(props.table, READ_ONLY_GROUPS.has(group) ? 'read' : 'readWrite');
+      fn.bindTable(props.table, GROUP_TABLE_ACCESS[group]);
       // Only groups with an authenticated route need the admin token (health and `GET /` do not).
       if (routes.some((route) => route.auth !== 'none')) fn.bindSecret(props.adminSecret);
 

@@ -7,6 +7,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { OTHER_FUNCTION_TABLE_ACCESS } from '../../functions/shared/db/table-access.js';
 import { AppFunction } from './app-function.js';
 
 /** Delivery policy for every EC2 signal (API.md §5: 2 retries, then the DLQ). */
@@ -40,6 +41,8 @@ export interface InterruptionRulesProps {
   readonly allowedEventAccounts?: readonly string[];
   /** An AWS Organizations id: every account of it may forward (StackSets over an organization). */
   readonly eventOrganizationId?: string;
+  /** Reserved concurrency of the consumer (0: none). */
+  readonly reservedConcurrency: number;
 }
 
 /** What a forwarder may put on the bus: the sources and detail types of EC2_EVENT_PATTERNS, nothing else. */
@@ -94,12 +97,14 @@ export class InterruptionRules extends Construct {
       // Not HTTP, but a spot notice gives 2 minutes: a handler that needs longer is already too late.
       timeout: Duration.seconds(25),
       logRetention: props.logRetention,
+      // A spot notice gives 2 minutes: this function's concurrency is reserved, nothing else can take it.
+      reservedConcurrency: props.reservedConcurrency,
       environment: {
         EVENTS_DLQ_URL: this.deadLetterQueue.queueUrl,
         STACK_ACCOUNT: stack.account,
       },
     });
-    this.consumer.bindTable(props.table, 'readWrite');
+    this.consumer.bindTable(props.table, OTHER_FUNCTION_TABLE_ACCESS['ec2-events']);
     // EventBridge invokes asynchronously: its retry policy covers delivery, this one covers handler errors.
     this.consumer.configureAsyncInvoke({
       retryAttempts: EVENT_RETRY_ATTEMPTS,

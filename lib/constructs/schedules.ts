@@ -39,7 +39,7 @@ export class Schedules extends Construct {
         timeout: JOB_TIMEOUT,
         logRetention: props.logRetention,
       });
-      fn.bindTable(props.table, 'readWrite');
+      fn.bindTable(props.table, job.table);
       if (job.awsActions?.length) {
         fn.addToRolePolicy(new PolicyStatement({ actions: job.awsActions, resources: ['*'] }));
         if (fn.role) {

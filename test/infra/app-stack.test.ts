@@ -9,8 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '../../functions/jobs/job-table.js';
 import { ROUTE_TABLE, ROUTES_BY_GROUP } from '../../functions/route-table.js';
 import { TABLE_SCHEMA } from '../../functions/shared/db/table-schema.js';
-import { GROUPS, routeKey } from '../../functions/shared/http/route.js';
+import { OTHER_FUNCTION_TABLE_ACCESS, TABLE_ACTIONS, type TableAccess } from '../../functions/shared/db/table-access.js';
+import { GROUP_TABLE_ACCESS, GROUPS, routeKey } from '../../functions/shared/http/route.js';
 import { AppStack } from '../../lib/app-stack.js';
+import { AGENT_FACING_GROUPS } from '../../lib/constructs/http-api.js';
+import { DEFAULT_AGENT_RESERVED_CONCURRENCY, DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY } from '../../lib/settings.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped CloudFormation JSON
 type Json = any;
@@ -240,9 +243,6 @@ describe('functions', () => {
       } else {
         expect(env.ADMIN_TOKEN_SECRET_ARN, group).toBeUndefined();
       }
-      const actions = actionsOf(id);
-      expect(actions, group).toContain('dynamodb:Query');
-      expect(actions.includes('dynamodb:PutItem'), group).toBe(group !== 'health' && group !== 'insights');
     }
     // The console serves its built assets: no table, no secret, no AWS access at all.
     for (const service of ['openapi', 'console']) {
@@ -410,12 +410,76 @@ describe('schedules', () => {
     }
   });
 
-  it('grants each job exactly the extra AWS actions the job table declares, and no other job any EC2 access', () => {
+  it('grants each job exactly the extra AWS actions the job table declares, and no other job any EC2 or Pricing access', () => {
     expect(actionsOf(fn('pricing-consolidation').id)).toContain('ec2:DescribeSpotPriceHistory');
+    expect(actionsOf(fn('market-prices').id)).toEqual(expect.arrayContaining(['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts']));
     for (const job of JOBS) {
-      const ec2 = actionsOf(fn(job.name).id).filter((a) => a.startsWith('ec2:'));
-      expect(ec2, job.name).toEqual(job.awsActions?.filter((a) => a.startsWith('ec2:')) ?? []);
+      const market = actionsOf(fn(job.name).id).filter((a) => a.startsWith('ec2:') || a.startsWith('pricing:'));
+      expect(market, job.name).toEqual(job.awsActions ?? []);
     }
+  });
+});
+
+describe('least privilege on the table (issue 9)', () => {
+  /** The functions and their declared table access: one declaration per group, per job, and the other two. */
+  const declared = (): [string, TableAccess][] => [
+    ...GROUPS.map((g): [string, TableAccess] => [g, GROUP_TABLE_ACCESS[g]]),
+    ...JOBS.map((j): [string, TableAccess] => [j.name, j.table]),
+    ...Object.entries(OTHER_FUNCTION_TABLE_ACCESS),
+  ];
+  const tableStatements = (service: string) =>
+    statementsOf(fn(service).id).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+
+  it('every function is declared, and gets exactly the DynamoDB actions of its level, on the table and its indexes only', () => {
+    expect(declared().map(([s]) => s).sort()).toEqual([...functions.keys()].sort());
+    const table = tableId();
+    for (const [service, access] of declared()) {
+      const statements = tableStatements(service);
+      const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+      expect(actions, service).toEqual([...TABLE_ACTIONS[access]].sort());
+      for (const st of statements) {
+        expect(st.Effect).toBe('Allow');
+        expect(st.Resource, service).toEqual([
+          { 'Fn::GetAtt': [table, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/*']] },
+        ]);
+      }
+      expect(fn(service).props.Environment.Variables.TABLE_NAME !== undefined, service).toBe(access !== 'none');
+    }
+  });
+
+  it('no function may Scan, describe the table or read its stream; read-only groups cannot write', () => {
+    const all = [...functions.values()].flatMap((f) => actionsOf(f.id));
+    for (const forbidden of ['dynamodb:Scan', 'dynamodb:DescribeTable', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:*', 'dynamodb:PartiQLSelect']) {
+      expect(all, forbidden).not.toContain(forbidden);
+    }
+    for (const group of ['health', 'analytics', 'events', 'insights', 'instances'] as const) {
+      expect(GROUP_TABLE_ACCESS[group], group).toBe('read');
+      expect(actionsOf(fn(group).id).filter((a) => a.startsWith('dynamodb:')).sort(), group).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    }
+  });
+});
+
+describe('reserved concurrency (issue 9)', () => {
+  it('the agent-facing groups and the EC2 events consumer have it; dashboards, admin and jobs share the rest', () => {
+    expect(AGENT_FACING_GROUPS).toEqual(['agents', 'commands', 'replicas', 'emergency', 'reporting']);
+    for (const group of AGENT_FACING_GROUPS) {
+      expect(fn(group).props.ReservedConcurrentExecutions, group).toBe(DEFAULT_AGENT_RESERVED_CONCURRENCY);
+    }
+    expect(fn('ec2-events').props.ReservedConcurrentExecutions).toBe(DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY);
+    const others = [...functions.keys()].filter((s) => !AGENT_FACING_GROUPS.includes(s as never) && s !== 'ec2-events');
+    for (const service of others) expect(fn(service).props.ReservedConcurrentExecutions, service).toBeUndefined();
+    // The account keeps at least 100 unreserved of the default 1,000 (lib/OPERATIONS.md has the arithmetic).
+    const reserved = AGENT_FACING_GROUPS.length * DEFAULT_AGENT_RESERVED_CONCURRENCY + DEFAULT_EC2_EVENTS_RESERVED_CONCURRENCY;
+    expect(1000 - reserved).toBeGreaterThanOrEqual(100);
+  });
+
+  it('follows the context knobs; 0 reserves nothing', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new AppStack(app, 'Knobs', { env: { account: ACCOUNT, region: 'us-east-1' }, agentReservedConcurrency: 0, ec2EventsReservedConcurrency: 7 });
+    const lambdas = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const reservations = lambdas.map((l) => l.Properties.ReservedConcurrentExecutions).filter((r) => r !== undefined);
+    expect(reservations).toEqual([7]);
   });
 });
 

@@ -132,7 +132,7 @@ export async function invoke<T = unknown>(
   group: GroupName,
   method: string,
   path: string,
-  options: Omit<RequestOptions, 'body'> & { body?: unknown } = {},
+  options: Omit<RequestOptions, 'body'> & { body?: unknown; now?: Date } = {},
 ): Promise<ApiResponse<T> & { event: APIGatewayProxyEventV2; result: unknown }> {
   const groupRoutes = (await routesByGroup())[group];
   if (!groupRoutes) throw new Error(`no routes loaded for group ${group}`);
@@ -150,6 +150,8 @@ export async function invoke<T = unknown>(
     ...(body !== undefined ? { body } : {}),
     routeKey: found.routeKey,
     pathParameters: found.pathParameters,
+    // The request's time (API Gateway's timeEpoch): the code's one clock seam.
+    ...(options.now ? { now: options.now } : {}),
   });
   const handler = await loadHandler<HttpHandler>(groupHandlerPath(group));
   const result = await handler(event, createLambdaContext(`spot-optimizer-${group}`));

@@ -63,7 +63,7 @@ export async function seedPool(
 ): Promise<string> {
   const poolId = poolOf(instanceType, azLetter);
   const at = (o.pricedAt ?? new Date()).toISOString();
-  await pricesRepo.upsertLatestPrice({
+  await pricesRepo.recordMarketPrice({
     pool_id: poolId,
     instance_type: instanceType,
     region: REGION,
@@ -71,6 +71,7 @@ export async function seedPool(
     price,
     on_demand_price: o.onDemand ?? 0.1,
     priced_at: at,
+    source: 'test',
   });
   if (o.risk !== undefined) {
     await pricesRepo.updatePoolStats(poolId, {

@@ -60,7 +60,12 @@ describe('context knobs (lib/settings.ts)', () => {
       logLevel: 'INFO',
       allowedEventAccounts: [],
       corsOrigins: [],
+      agentReservedConcurrency: 50,
+      ec2EventsReservedConcurrency: 20,
     });
+    // 0 turns a reservation off (an account whose concurrency quota is too small for one).
+    expect(settings({ agentReservedConcurrency: '0', ec2EventsReservedConcurrency: 0 })).toMatchObject({ agentReservedConcurrency: 0, ec2EventsReservedConcurrency: 0 });
+    expect(() => settings({ agentReservedConcurrency: '-1' })).toThrow(/agentReservedConcurrency/);
   });
 
   it('reads -c strings and cdk.json values alike', () => {

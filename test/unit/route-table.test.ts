@@ -381,9 +381,9 @@ describe('request schemas', () => {
       termination_time: iso,
     });
     expect(
-      bodyOf(emergencyRoutes.rebalanceRecommendation).parse({ instance_id: 'i-1', notice_time: iso }),
+      bodyOf(emergencyRoutes.rebalanceRecommendation).parse({ instance_id: 'i-0000000000000000a', notice_time: iso }),
     ).toEqual({
-      instance_id: 'i-1',
+      instance_id: 'i-0000000000000000a',
       detected_at: iso,
     });
   });
@@ -401,7 +401,7 @@ describe('request schemas', () => {
   it('normalises switch-report alternative keys; the agent key wins', () => {
     const parsed = bodyOf(reportingRoutes.switchReport).parse({
       old_instance: instance,
-      new_instance: { ...instance, instance_id: 'i-1', mode: 'spot', pool_id: 't3.medium.us-east-1b' },
+      new_instance: { ...instance, instance_id: 'i-0000000000000000a', mode: 'spot', pool_id: 't3.medium.us-east-1b' },
       pricing: { on_demand: 0.04, new_spot: 0.01 },
       timing: {
         initiated_at: iso,

@@ -1,37 +1,33 @@
-import {
-  DescribeSpotPriceHistoryCommand,
-  type DescribeSpotPriceHistoryCommandInput,
-  EC2Client,
-  type _InstanceType,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/prices-repo.js';
 import { BUCKET_MS } from '../../shared/domain/consolidation.js';
 import { parsePoolId, poolIdOf } from '../../shared/domain/ids.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { logger, traced } from '../../shared/observability.js';
+import { awsMarketSource, type MarketPriceSource, marketPriceSource } from '../../shared/market/market-prices.js';
+import { logger } from '../../shared/observability.js';
 import { forEachLiveAgent } from '../../shared/savings-ledger.js';
 import { consolidatePrices, DEFAULT_LOOKBACK_MS } from './job.js';
 
 /**
- * Backfill of the price series from EC2 DescribeSpotPriceHistory (EC2-SIGNALS.md §7), for the pools
- * the fleet uses (the POOL items pricing reports created) or an explicit list.
+ * Backfill of the price series from the market source — EC2 DescribeSpotPriceHistory in AWS
+ * (EC2-SIGNALS.md §7) — for the pools the fleet uses (POOL items and every live agent's pool) or
+ * an explicit list.
  *
- * - One request series per AZ: `AvailabilityZone`, the AZ's instance types, `Linux/UNIX`,
- *   `StartTime`/`EndTime`, `MaxResults` 1000, paginated with `NextToken` until it is empty or null.
+ * - One request series per AZ: the AZ's instance types, `Linux/UNIX`, `StartTime`/`EndTime`,
+ *   `MaxResults` 1000, paginated with `NextToken` until it is empty or null (aws-market-source.ts).
  * - Records are price *changes*: the API also returns the last change before StartTime (the price in
- *   force at the start). They are staged with `source_role: 'EC2_API'` (reporter `ec2-api`), which
- *   ranks below PRIMARY and REPLICA agent reports in consolidation, and consolidation holds each
- *   EC2 price until the next record (and the last one until EndTime) instead of interpolating.
+ *   force at the start). They are staged with `source_role: 'EC2_API'` (reporter `ec2-api`), and
+ *   consolidation holds each EC2 price until the next record (and the last one until EndTime)
+ *   instead of interpolating.
  * - The staged points' TTL counts from now (not from their old timestamps), then the backfill window
  *   is consolidated at once (`trigger: 'backfill'`, visible on the consolidation-jobs route; it does
  *   not move the scheduled runs' watermark).
- * - Each pool's POOL item gets the price in force at EndTime (`priced_at` = EndTime: the API vouches
- *   for it up to then), unless the pool already has a newer observation.
+ * - Each pool's POOL item gets the price in force at EndTime (`priced_at` = EndTime: the market
+ *   vouches for it up to then), unless the pool already has a later market price.
  */
 
 /** DescribeSpotPriceHistory accepts at most 90 days of history. */
 export const MAX_BACKFILL_DAYS = 90;
-export const PRODUCT_DESCRIPTION = 'Linux/UNIX';
 export const EC2_REPORTER = 'ec2-api';
 
 export type BackfillPool = Pick<PoolItem, 'pool_id' | 'instance_type' | 'az' | 'region' | 'on_demand_price'>;
@@ -45,23 +41,15 @@ export interface BackfillOptions {
   poolIds?: string[];
   /** On-demand prices by region and type (default: the POOL item's `on_demand_price`). */
   onDemandPrices?: Record<string, Record<string, number>>;
-  /** EC2 client per region (default: one `EC2Client` per region, created once). */
+  /** The market source (default: the process's, EC2 in AWS). */
+  source?: MarketPriceSource;
+  /** EC2 client per region, for the AWS source (tests pin the exact requests with it). */
   clientFor?: (region: string) => EC2Client;
   /** Consolidate the window after staging (default true). */
   consolidate?: boolean;
   /** MaxResults per page (1–1000, default 1000). */
   pageSize?: number;
 }
-
-const clients = new Map<string, EC2Client>();
-const defaultClientFor = (region: string): EC2Client => {
-  let client = clients.get(region);
-  if (!client) {
-    client = traced(new EC2Client({ region, maxAttempts: 5 }));
-    clients.set(region, client);
-  }
-  return client;
-};
 
 /** The requests to send: one series per AZ, its instance types sorted (deterministic, testable). */
 export function planRequests(pools: readonly BackfillPool[]): { region: string; az: string; instanceTypes: string[] }[] {
@@ -94,8 +82,9 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
   const pools = options.pools ?? (await resolvePools(options.poolIds));
   const wanted = new Map(pools.map((p) => [p.pool_id, p]));
   const plan = planRequests(pools);
-  const clientFor = options.clientFor ?? defaultClientFor;
+  const source = options.source ?? (options.clientFor ? await awsMarketSource({ ec2For: options.clientFor }) : await marketPriceSource());
   logger.info('spot price backfill started', {
+    source: source.name,
     start: start.toISOString(),
     end: end.toISOString(),
     pools: pools.length,
@@ -108,67 +97,58 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
   const earliest = new Map<string, number>();
   const latest = new Map<string, { time: number; price: number }>();
   for (const [index, request] of plan.entries()) {
-    const client = clientFor(request.region);
-    let nextToken: string | undefined;
     let seriesRecords = 0;
-    do {
-      const input: DescribeSpotPriceHistoryCommandInput = {
-        AvailabilityZone: request.az,
-        InstanceTypes: request.instanceTypes as _InstanceType[],
-        ProductDescriptions: [PRODUCT_DESCRIPTION],
-        StartTime: start,
-        EndTime: end,
-        MaxResults: options.pageSize ?? 1000,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-      const out = await client.send(new DescribeSpotPriceHistoryCommand(input));
-      pages++;
-      const points: StagedPoint[] = [];
-      for (const r of out.SpotPriceHistory ?? []) {
-        records++;
-        seriesRecords++;
-        if (!r.InstanceType || !r.AvailabilityZone || r.SpotPrice === undefined || !r.Timestamp) continue;
-        if (r.ProductDescription && r.ProductDescription !== PRODUCT_DESCRIPTION) continue;
-        const poolId = `${r.InstanceType}.${r.AvailabilityZone}`;
-        const pool = wanted.get(poolId);
-        const price = Number.parseFloat(r.SpotPrice);
-        const time = new Date(r.Timestamp).getTime();
-        if (!pool || !Number.isFinite(price) || price < 0 || !Number.isFinite(time)) continue;
-        points.push({
-          pool_id: poolId,
-          instance_type: pool.instance_type,
-          region: pool.region,
-          az: pool.az,
-          price,
-          on_demand_price: options.onDemandPrices?.[pool.region]?.[pool.instance_type] ?? pool.on_demand_price ?? null,
-          collected_at: new Date(time).toISOString(),
-          source_role: 'EC2_API',
-          agent_id: null,
-          client_id: null,
-          reporter_instance_id: EC2_REPORTER,
-        });
-        earliest.set(poolId, Math.min(earliest.get(poolId) ?? time, time));
-        const last = latest.get(poolId);
-        if (!last || time > last.time || (time === last.time && price > last.price)) latest.set(poolId, { time, price });
-      }
-      await pricesRepo.stage(points, { ttlFrom: now });
-      staged += points.length;
-      nextToken = out.NextToken || undefined; // "" or null ends the series
-      logger.info('spot price backfill progress', {
+    const series = await source.spotPriceHistory(
+      {
+        region: request.region,
         az: request.az,
-        series: `${index + 1}/${plan.length}`,
-        page_records: out.SpotPriceHistory?.length ?? 0,
-        series_records: seriesRecords,
-        total_records: records,
-        points_staged: staged,
-        more: nextToken !== undefined,
-      });
-    } while (nextToken);
+        instanceTypes: request.instanceTypes,
+        start,
+        end,
+        ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+      },
+      async (changes) => {
+        const points: StagedPoint[] = [];
+        for (const c of changes) {
+          seriesRecords++;
+          const poolId = poolIdOf(c.instance_type, c.az);
+          const pool = wanted.get(poolId);
+          if (!pool) continue;
+          points.push({
+            pool_id: poolId,
+            instance_type: pool.instance_type,
+            region: pool.region,
+            az: pool.az,
+            price: c.price,
+            on_demand_price: options.onDemandPrices?.[pool.region]?.[pool.instance_type] ?? pool.on_demand_price ?? null,
+            collected_at: new Date(c.at).toISOString(),
+            source_role: 'EC2_API',
+            agent_id: null,
+            client_id: null,
+            reporter_instance_id: EC2_REPORTER,
+          });
+          earliest.set(poolId, Math.min(earliest.get(poolId) ?? c.at, c.at));
+          const last = latest.get(poolId);
+          if (!last || c.at > last.time || (c.at === last.time && c.price > last.price)) latest.set(poolId, { time: c.at, price: c.price });
+        }
+        await pricesRepo.stage(points, { ttlFrom: now });
+        staged += points.length;
+        logger.info('spot price backfill progress', {
+          az: request.az,
+          series: `${index + 1}/${plan.length}`,
+          page_records: changes.length,
+          series_records: seriesRecords,
+          points_staged: staged,
+        });
+      },
+    );
+    pages += series.pages;
+    records += series.records;
   }
 
   for (const [poolId, last] of latest) {
     const pool = wanted.get(poolId) as BackfillPool;
-    await pricesRepo.upsertLatestPrice({
+    await pricesRepo.recordMarketPrice({
       pool_id: poolId,
       instance_type: pool.instance_type,
       region: pool.region,
@@ -176,6 +156,7 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
       price: last.price,
       on_demand_price: options.onDemandPrices?.[pool.region]?.[pool.instance_type] ?? pool.on_demand_price ?? null,
       priced_at: end.toISOString(),
+      source: source.name,
     });
   }
 

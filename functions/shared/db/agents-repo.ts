@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, UnprocessableError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, UnprocessableError } from '../domain/errors.js';
 import type { Agent, AgentStatus, Instance } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import {
@@ -151,6 +151,9 @@ export const agentsRepo = {
     } catch (err) {
       if (!(err instanceof TransactionConflict)) throw err;
       if (err.failedOn('agent-limit')) {
+        // The same condition refuses a client that stopped being active (deleted or being deleted meanwhile).
+        const client = await getItem<{ status?: string }>(keys.client(agent.client_id));
+        if (client?.status !== 'active') throw new ForbiddenError('CLIENT_INACTIVE', 'the client is not active');
         throw new UnprocessableError('AGENT_LIMIT_REACHED', `the client already has ${maxAgents} agents`);
       }
       if (err.failedOn('logical-id', 'primary')) return 'lost-race';

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { UnprocessableError } from '../domain/errors.js';
+import { ConflictError, UnprocessableError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { getItem, type Item, isConditionFailure, queryAll, stripKeys, txPut, txUpdate, updateItem, where } from './conditions.js';
+import { batchDelete, getItem, type Item, isConditionFailure, queryAll, stripKeys, txPut, txUpdate, updateItem, where } from './conditions.js';
 import { keys } from './keys.js';
 import { TransactionConflict, transact, txPart } from './transaction.js';
 
@@ -59,6 +59,17 @@ export const alertsRepo = {
     return items.map(toAlert).sort((a, b) => a.created_at.localeCompare(b.created_at));
   },
 
+  /** Removes every alert of a client (its delete cascade): out of the evaluator's index at once. */
+  async deleteAllOfClient(clientId: string): Promise<number> {
+    const items = await queryAll<Item>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.client(clientId).PK, ':prefix': keys.pricingAlertPrefix },
+      ProjectionExpression: 'PK, SK',
+    });
+    await batchDelete(items.map((i) => ({ PK: String(i.PK), SK: String(i.SK) })));
+    return items.length;
+  },
+
   /** Every enabled alert of every client (GSI1, sparse), for the evaluator. */
   async listEnabled(): Promise<PricingAlert[]> {
     const items = await queryAll<Item>({
@@ -82,8 +93,9 @@ export const alertsRepo = {
           txUpdate(keys.client(alert.client_id), {
             add: { alerts_count: 1 },
             bumpVersion: false,
+            // Only a live client takes alerts: one being deleted would keep them after its cascade.
             condition: where.and(
-              where.ne('status', 'deleted'),
+              where.in('status', ['active', 'inactive']),
               where.or(where.absent('alerts_count'), where.lt('alerts_count', MAX_ALERTS_PER_CLIENT)),
             ),
           }),
@@ -91,6 +103,10 @@ export const alertsRepo = {
       ]);
     } catch (err) {
       if (err instanceof TransactionConflict && err.failedOn('alert-limit')) {
+        const client = await getItem<{ status?: string }>(keys.client(alert.client_id));
+        if (client?.status !== 'active' && client?.status !== 'inactive') {
+          throw new ConflictError('INVALID_TRANSITION', 'the client is being deleted');
+        }
         throw new UnprocessableError('ALERT_LIMIT_REACHED', `a client can have at most ${MAX_ALERTS_PER_CLIENT} pricing alerts`);
       }
       throw err;

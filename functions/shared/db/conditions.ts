@@ -409,50 +409,85 @@ export function stripKeys<T extends Item>(item: T): Item {
   return rest;
 }
 
+/** How often a batch call retries what DynamoDB left unprocessed (throttling), with exponential back-off. */
+const BATCH_ATTEMPTS = 8;
+
 /**
- * Writes items with BatchWriteItem (25 per call, `concurrency` calls in flight, unprocessed items
- * retried). Items with the same key are written once (the last wins): BatchWriteItem rejects a
- * batch that names one key twice (e.g. a report listing a pool twice, or a retried report).
+ * What is still unprocessed after the last attempt: DynamoDB's throttling, so it carries the name
+ * DynamoDB gives throttling (the request pipeline answers it like a throttled call: retry later).
  */
-export async function batchPut(items: Item[], concurrency = 8): Promise<void> {
-  const unique = [...new Map(items.map((item) => [`${item.PK as string}\u0000${item.SK as string}`, item])).values()];
-  const batches: Item[][] = [];
+export class BatchIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvisionedThroughputExceededException';
+  }
+}
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Key } };
+const requestKey = (r: WriteRequest): string => {
+  const k = 'PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key;
+  return `${k.PK as string}\u0000${k.SK as string}`;
+};
+
+/**
+ * BatchWriteItem for any number of puts/deletes (25 per call, `concurrency` calls in flight). Either
+ * every request is applied or it throws: unprocessed items are retried with back-off and, still
+ * unprocessed after {@link BATCH_ATTEMPTS} calls, fail the whole write loudly. Requests naming the
+ * same key are sent once (the last wins): BatchWriteItem rejects a batch that names one key twice.
+ */
+async function batchWrite(requests: WriteRequest[], concurrency: number): Promise<void> {
+  const unique = [...new Map(requests.map((r) => [requestKey(r), r])).values()];
+  const batches: WriteRequest[][] = [];
   for (let i = 0; i < unique.length; i += 25) batches.push(unique.slice(i, i + 25));
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
-      const batch = batches[next++] as Item[];
-      let pending: { PutRequest: { Item: Item } }[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
+      let pending: WriteRequest[] | undefined = batches[next++] as WriteRequest[];
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+        if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await backoff(attempt);
         const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
-        pending = out.UnprocessedItems?.[tableName()] as typeof pending;
+        pending = out.UnprocessedItems?.[tableName()] as WriteRequest[] | undefined;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
 }
 
+/** Puts items with {@link batchWrite} (all written, or an error). */
+export async function batchPut(items: Item[], concurrency = 8): Promise<void> {
+  await batchWrite(items.map((Item) => ({ PutRequest: { Item } })), concurrency);
+}
+
+/** Deletes items by key with {@link batchWrite} (all deleted, or an error). */
+export async function batchDelete(keyList: Key[], concurrency = 4): Promise<void> {
+  await batchWrite(keyList.map((Key) => ({ DeleteRequest: { Key } })), concurrency);
+}
+
 /**
- * BatchGetItem for up to any number of keys (100 per call, unprocessed keys retried). Returns the
- * items found, keyed by `PK|SK`; missing keys are simply absent.
+ * BatchGetItem for up to any number of keys (100 per call). Returns the items found, keyed by
+ * `PK|SK`; missing keys are simply absent. Keys DynamoDB leaves unprocessed (throttling) are
+ * retried with back-off; still unprocessed after {@link BATCH_ATTEMPTS} calls, the read fails
+ * loudly — a partial answer would look like items that do not exist.
  */
 export async function batchGet(keyList: Key[], projection?: string[]): Promise<Map<string, Item>> {
   const out = new Map<string, Item>();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
+  const names: Record<string, string> = {};
+  const projectionExpression = projection
+    ? ['PK', 'SK', ...projection]
+        .map((attr, j) => {
+          names[`#p${j}`] = attr;
+          return `#p${j}`;
+        })
+        .join(', ')
+    : undefined;
   for (let i = 0; i < unique.length; i += 100) {
     let pending: Key[] | undefined = unique.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
-      const names: Record<string, string> = {};
-      const projectionExpression = projection
-        ? ['PK', 'SK', ...projection]
-            .map((attr, j) => {
-              names[`#p${j}`] = attr;
-              return `#p${j}`;
-            })
-            .join(', ')
-        : undefined;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await backoff(attempt);
       const res = await ddb.send(
         new BatchGetCommand({
           RequestItems: {
@@ -465,7 +500,6 @@ export async function batchGet(keyList: Key[], projection?: string[]): Promise<M
       );
       for (const item of res.Responses?.[tableName()] ?? []) out.set(`${String(item.PK)}|${String(item.SK)}`, item);
       pending = res.UnprocessedKeys?.[tableName()]?.Keys as Key[] | undefined;
-      if (pending?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
     }
   }
   return out;

@@ -140,6 +140,26 @@ export const instancesRepo = {
     return item ? toInstance(item) : undefined;
   },
 
+  /**
+   * The client's own observation of its instance's prices (a pricing report), and when given the
+   * instance's `last_seen_at`: telemetry, no version bump, only on the reporting agent's own instance
+   * and only when newer than the prices it holds (an older report that arrives late changes
+   * nothing). Returns whether it applied.
+   */
+  async recordOwnPrices(
+    instanceId: string,
+    agentId: string,
+    prices: { spot_price: number | null; ondemand_price: number | null; baseline_ondemand_price: number | null },
+    observedAt: string,
+    lastSeenAt?: string,
+  ): Promise<boolean> {
+    return updateIf(keys.instance(instanceId), {
+      set: { ...prices, prices_at: observedAt, ...(lastSeenAt ? { last_seen_at: lastSeenAt } : {}) },
+      bumpVersion: false,
+      condition: where.and(where.eq('agent_id', agentId), where.or(where.absent('prices_at'), where.lt('prices_at', observedAt))),
+    });
+  },
+
   /** Transaction part creating an instance (never overwrites); `extra` attributes are stored with it. */
   createTx(instance: Instance, extra: Record<string, unknown> = {}, part = 'instance'): TxPart {
     return txPart(part, txPut({ ...instanceItem(instance), ...extra }));

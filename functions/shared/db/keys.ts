@@ -167,6 +167,8 @@ export const keys = {
   }),
   /** GSI2: all pools (admin pool statistics). */
   allPoolsIndex: (region: string, poolId: string) => ({ GSI2PK: 'POOLS', GSI2SK: `${region}#${poolId}` }),
+  /** (region, instance type) pairs an agent runs but the market job has not priced yet (market watch list). */
+  marketWatch: (region: string, instanceType: string): Key => ({ PK: 'MARKET#WATCH', SK: `${region}#${instanceType}` }),
   /** ConsolidationJob records (admin consolidation-jobs route), newest last by start time. */
   consolidationRun: (startedAt: string, runId: string): Key => ({
     PK: 'CONSOLIDATION',

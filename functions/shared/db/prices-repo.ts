@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import { ddb, tableName } from './client.js';
-import { batchGet, batchPut, buildUpdate, getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys } from './conditions.js';
+import { batchGet, batchPut, buildUpdate, getItem, isConditionFailure, type Item, putIfAbsent, queryAll, queryPage, stripKeys } from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -76,7 +76,11 @@ export interface PoolItem {
   az: string;
   price?: number | null;
   priced_at?: string | null;
+  /** The market source that priced it (`ec2`, `replay`). */
+  market_source?: string | null;
   on_demand_price?: number | null;
+  /** When the on-demand list price was last read from the market. */
+  on_demand_at?: string | null;
   risk_score?: number | null;
   volatility?: number | null;
   avg_price_24h?: number | null;
@@ -288,10 +292,11 @@ export const pricesRepo = {
   // ---- POOL items ----
 
   /**
-   * Keeps the pool's latest observed price on its POOL item (decision candidates read it before
-   * any consolidation has run). Only a newer observation replaces an older one.
+   * The market price of a pool (the market-prices job, the backfill; never an agent's report):
+   * its latest spot price, vouched for by the market source up to `priced_at`, and its on-demand
+   * list price when known. Only a later `priced_at` replaces an earlier one.
    */
-  async upsertLatestPrice(p: {
+  async recordMarketPrice(p: {
     pool_id: string;
     instance_type: string;
     region: string;
@@ -299,24 +304,31 @@ export const pricesRepo = {
     price: number;
     on_demand_price: number | null;
     priced_at: string;
-  }): Promise<void> {
+    /** When the on-demand price was read from the market (omitted: it was not read now). */
+    on_demand_at?: string;
+    /** The market source (`ec2`, `replay`). */
+    source: string;
+  }): Promise<boolean> {
     try {
       await ddb.send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.pool(p.pool_id),
           UpdateExpression:
-            'SET pool_id = :pool, instance_type = :type, #region = :region, az = :az, price = :price, priced_at = :at, entity = :entity, GSI1PK = :g1pk, GSI1SK = :g1sk, GSI2PK = :g2pk, GSI2SK = :g2sk' +
-            (p.on_demand_price !== null ? ', on_demand_price = :od' : ''),
+            'SET pool_id = :pool, instance_type = :type, #region = :region, az = :az, price = :price, priced_at = :at, market_source = :src, entity = :entity, GSI1PK = :g1pk, GSI1SK = :g1sk, GSI2PK = :g2pk, GSI2SK = :g2sk' +
+            (p.on_demand_price !== null ? ', on_demand_price = :od' : '') +
+            (p.on_demand_at ? ', on_demand_at = :odat' : ''),
           ConditionExpression: 'attribute_not_exists(priced_at) OR priced_at < :at',
           ExpressionAttributeNames: { '#region': 'region' },
           ExpressionAttributeValues: {
+            ...(p.on_demand_at ? { ':odat': p.on_demand_at } : {}),
             ':pool': p.pool_id,
             ':type': p.instance_type,
             ':region': p.region,
             ':az': p.az,
             ':price': p.price,
             ':at': p.priced_at,
+            ':src': p.source,
             ':entity': 'pool',
             ':g1pk': keys.poolsOfTypeIndex(p.region, p.instance_type, p.pool_id).GSI1PK,
             ':g1sk': keys.poolsOfTypeIndex(p.region, p.instance_type, p.pool_id).GSI1SK,
@@ -326,9 +338,29 @@ export const pricesRepo = {
           },
         }),
       );
+      return true;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err; // an older observation: the pool already has a newer price
+      if (!isConditionFailure(err)) throw err; // the pool already has a later market price
+      return false;
     }
+  },
+
+  /**
+   * Puts (region, type) on the market watch list: an agent runs that type there and the market job
+   * has no pool of it yet. Written only while the market has no pool of it (a cheap, rare put).
+   */
+  async watchMarket(region: string, instanceType: string): Promise<void> {
+    await putIfAbsent({ ...keys.marketWatch(region, instanceType), entity: 'market-watch', region, instance_type: instanceType });
+  },
+
+  /** The market watch list (one small partition). */
+  async listMarketWatch(): Promise<{ region: string; instance_type: string }[]> {
+    return queryAll<{ region: string; instance_type: string }>({
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.marketWatch('', '').PK },
+      ProjectionExpression: '#region, instance_type',
+      ExpressionAttributeNames: { '#region': 'region' },
+    });
   },
 
   async getPool(poolId: string): Promise<PoolItem | undefined> {

@@ -13,7 +13,7 @@ export const reportsRepo = {
   async claimPricingReport(
     agentId: string,
     collectedAt: string,
-    report: { report_id: string; pools_recorded: number },
+    report: { report_id: string; pools_recorded: number; observed?: Record<string, unknown> },
     ttl: number,
   ): Promise<{ report_id: string; pools_recorded: number } | undefined> {
     const key = keys.pricingReport(agentId, collectedAt);

@@ -9,6 +9,27 @@ export const replicaPlaceholderId = (): string => `replica-${randomBytes(4).toSt
 /** Output timestamps are ISO-8601 UTC with milliseconds. */
 export const iso = (date: Date): string => date.toISOString();
 
+/**
+ * ISO-8601 calendar date or date-time (`2025-01-15`, `2025-01-15T12:00`, `…:00.123456+02:00`, a
+ * space instead of `T`), with a real calendar date and clock time: `2025-02-30` or `24:00` is not
+ * rolled over into another day, it is refused.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?\s*(?:Z|([+-])(\d{2}):?(\d{2})?)?$/i;
+
+export function isIsoTimestamp(value: string): boolean {
+  const m = ISO_8601.exec(value.trim());
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s, , oh, om] = m.map((x) => (x === undefined ? undefined : Number(x))) as (number | undefined)[];
+  const year = y as number;
+  const month = mo as number;
+  const day = d as number;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return false;
+  if ((h ?? 0) > 23 || (mi ?? 0) > 59 || (s ?? 0) > 59) return false;
+  if ((oh ?? 0) > 14 || (om ?? 0) > 59) return false;
+  return !Number.isNaN(parseTimestamp(value).getTime());
+}
+
 /** Parses any ISO-8601 input; a value without an offset is read as UTC (API.md §1.2). */
 export function parseTimestamp(value: string): Date {
   const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim());

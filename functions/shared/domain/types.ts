@@ -1,6 +1,7 @@
 /** Entity types as stored (without key attributes). Field names follow API.md §3.0. */
 
-export type ClientStatus = 'active' | 'inactive' | 'deleted';
+/** `deleting`: a delete has begun (tokens revoked, no new agents or alerts); its cascade is under way. */
+export type ClientStatus = 'active' | 'inactive' | 'deleting' | 'deleted';
 
 export interface Client {
   id: string;
@@ -11,12 +12,16 @@ export interface Client {
   aws_account_ids: string[];
   status: ClientStatus;
   token_hash: string;
+  /** Replaced tokens in their grace period (hash → valid until): revoked with the current one (grace 0, delete). */
+  grace_tokens?: Record<string, string>;
   token_hint: string;
   token_created_at: string;
   total_savings: number;
   last_sync_at: string | null;
   created_at: string;
   deleted_at: string | null;
+  /** While `deleting`: the delete holding the cascade; another delete may resume it after this time. */
+  delete_lease_until?: string | null;
   version: number;
 }
 
@@ -127,6 +132,8 @@ export interface Instance {
   spot_price: number | null;
   ondemand_price: number | null;
   baseline_ondemand_price: number | null;
+  /** When the client's own agent last reported these prices (pricing-report's collected_at). */
+  prices_at?: string | null;
   notice_status: NoticeStatus;
   last_seen_at: string | null;
   zombie_since: string | null;

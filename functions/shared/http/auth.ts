@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { config } from '../config.js';
 import { clientsRepo } from '../db/clients-repo.js';
@@ -9,22 +10,52 @@ import type { RouteDef } from './route.js';
 
 export const secretsClient = traced(new SecretsManagerClient({}));
 
-let adminHash: Promise<string> | undefined;
+/**
+ * A warm container re-reads the admin token secret after this long, so a rotated secret stops being
+ * accepted within minutes, not at the next cold start (one GetSecretValue per container per 5 min).
+ */
+export const ADMIN_SECRET_MAX_AGE_MS = 5 * 60_000;
 
-/** The admin token's hash, read once per container (env locally, Secrets Manager when deployed). */
-export function adminTokenHash(): Promise<string> {
-  adminHash ??= (async () => {
-    if (config.adminToken) return hashToken(config.adminToken);
+/** What is kept of the admin token in memory: its hash, and the key page tokens are sealed with. */
+export interface AdminSecret {
+  hash: string;
+  /** HKDF-SHA256 of the token: the key of the pagination tokens (functions/shared/http/next-token.ts). */
+  pageTokenKey: Buffer;
+}
+
+let adminCache: { readAt: number; value: Promise<AdminSecret> } | undefined;
+
+async function readAdminSecret(): Promise<AdminSecret> {
+  let token = config.adminToken;
+  if (!token) {
     if (!config.adminTokenSecretArn) throw new Error('neither ADMIN_TOKEN nor ADMIN_TOKEN_SECRET_ARN is set');
     const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: config.adminTokenSecretArn }));
     if (!out.SecretString) throw new Error('admin token secret has no string value');
-    return hashToken(out.SecretString.trim());
-  })().catch((err: unknown) => {
-    adminHash = undefined; // do not cache a failure: the next request tries again
-    throw err;
-  });
-  return adminHash;
+    token = out.SecretString.trim();
+  }
+  const pageTokenKey = Buffer.from(hkdfSync('sha256', token, 'spot-optimizer', 'next-token/v1', 32));
+  return { hash: hashToken(token), pageTokenKey };
 }
+
+/**
+ * The admin token's hash and derived keys (env locally, Secrets Manager when deployed), cached for
+ * at most {@link ADMIN_SECRET_MAX_AGE_MS} of wall-clock time (not request time: the demo replays
+ * requests in the past). A failed read is not cached: the next request tries again.
+ */
+export function adminSecret(): Promise<AdminSecret> {
+  const nowMs = Date.now();
+  if (!adminCache || nowMs - adminCache.readAt >= ADMIN_SECRET_MAX_AGE_MS) {
+    const value = readAdminSecret().catch((err: unknown) => {
+      if (adminCache?.value === value) adminCache = undefined;
+      throw err;
+    });
+    adminCache = { readAt: nowMs, value };
+  }
+  return adminCache.value;
+}
+
+/** The admin token's hash (see {@link adminSecret}). */
+export const adminTokenHash = async (): Promise<string> => (await adminSecret()).hash;
 
 function bearer(headerValue: string | undefined): string | undefined {
   if (!headerValue) return undefined;

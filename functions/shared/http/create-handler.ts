@@ -11,6 +11,7 @@ import { logger, MetricUnit, metrics } from '../observability.js';
 import { assertClientScope, authenticate } from './auth.js';
 import { errorResult, type HttpResult, jsonResult } from './responses.js';
 import { type AuthClass, isReply, type Reply, type RouteDef, type RouteInput, routeKey } from './route.js';
+import { openNextToken, pageBinding, sealPage } from './next-token.js';
 import { parsePart } from './validation.js';
 
 /** API.md §1.2: bodies over 256 KiB get 413. */
@@ -105,6 +106,10 @@ export function requestTime(event: APIGatewayProxyEventV2): Date {
   return typeof epoch === 'number' && Number.isFinite(epoch) && epoch > 0 ? new Date(epoch) : new Date();
 }
 
+/** A reply's `nextToken`, sealed (see next-token.ts). */
+const sealReplyPage = async (out: unknown, binding: string): Promise<unknown> =>
+  isReply(out) ? { ...out, body: await sealPage(out.body, binding) } : sealPage(out, binding);
+
 function toResult(route: RouteDef, out: unknown, requestId: string): HttpResult {
   const r: Reply = isReply(out) ? out : { status: route.status ?? 200, body: out };
   const headers: Record<string, string> = { 'apigw-requestid': requestId, ...(r.headers ?? {}) };
@@ -152,6 +157,11 @@ async function handle(
   assertClientScope(caller, (params as { cid?: string }).cid);
   const query = parsePart('query', route.query, event.queryStringParameters ?? {});
   const parsedBody = route.body ? parsePart('body', route.body, body.json) : {};
+  // Page tokens: opened here (400 unless sealed by this server for this caller and listing), sealed on the way out.
+  const binding = pageBinding(route, caller, params as Record<string, unknown>, query as Record<string, unknown>);
+  const paged = query as { nextToken?: unknown };
+  if (paged.nextToken === '') delete paged.nextToken; // `?nextToken=` asks for the first page
+  if (typeof paged.nextToken === 'string') paged.nextToken = await openNextToken(paged.nextToken, binding);
   const input: RouteInput<RouteDef> = {
     params,
     query,
@@ -161,7 +171,7 @@ async function handle(
   } as RouteInput<RouteDef>;
   const impl = impls[route.aliasOf ?? route.operationId] as Implementation<RouteDef>;
   const ctx = { caller, requestId, now, route } as RequestContext;
-  const run = async () => toResult(route, await impl(input, ctx), requestId);
+  const run = async () => toResult(route, await sealReplyPage(await impl(input, ctx), binding), requestId);
 
   const key = route.method === 'GET' ? undefined : idempotencyKey(headers);
   if (key === undefined) return run();

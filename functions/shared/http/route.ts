@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { TableAccess } from '../db/table-access.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -24,6 +25,28 @@ export const GROUPS = [
   'console',
 ] as const;
 export type GroupName = (typeof GROUPS)[number];
+
+/**
+ * Each group's table access, declared once (see shared/db/table-access.ts): the Lambda's role gets
+ * exactly these DynamoDB actions. Read-only groups answer from what others wrote.
+ */
+export const GROUP_TABLE_ACCESS: Record<GroupName, TableAccess> = {
+  health: 'read',
+  clients: 'readWrite',
+  admin: 'readWrite',
+  agents: 'readWrite',
+  commands: 'readWrite',
+  replicas: 'readWrite',
+  emergency: 'readWrite',
+  instances: 'read',
+  decisions: 'readWrite',
+  reporting: 'readWrite',
+  analytics: 'read',
+  notifications: 'readWrite',
+  events: 'read',
+  insights: 'read',
+  console: 'none',
+};
 
 export type ResponseKind = 'json' | 'csv' | 'sse' | 'html' | 'asset';
 

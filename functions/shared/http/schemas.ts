@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoTimestamp, parseTimestamp } from '../domain/ids.js';
 
 /**
  * Reusable zod pieces for route schemas. Query strings arrive as strings, so numeric and boolean
@@ -6,16 +7,35 @@ import { z } from 'zod';
  */
 
 export const uuid = z.string().uuid();
-/** EC2 instance ids, and `replica-<8hex>` placeholders where API.md allows them. */
-export const instanceId = z.string().min(1).max(64);
+/**
+ * An EC2 instance id: `i-` + 8 or 17 lower-case hex digits — the one schema every route and the
+ * EC2-events consumer validate with, so an agent can only register ids EventBridge signals can name.
+ */
+export const ec2InstanceId = z.string().regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an EC2 instance id (i- + 8 or 17 hex digits)');
+/** Where API.md also allows a replica placeholder (`replica-<8hex>`, §3.0) besides an EC2 id. */
+export const instanceOrPlaceholderId = z.union([ec2InstanceId, z.string().regex(/^replica-[0-9a-f]{8}$/)], {
+  error: 'must be an EC2 instance id (i- + 8 or 17 hex digits) or a replica-<8hex> placeholder',
+});
+/** Every route that takes an instance id validates it as EC2 does. */
+export const instanceId = ec2InstanceId;
 export const poolId = z.string().min(3).max(128).regex(/^[^\s.]+\.[^\s]+\.[a-z0-9-]+$/i, 'pool id must be <instance_type>.<az>');
 export const isoTimestamp = z
   .string()
-  .min(4)
+  .min(10)
   .max(40)
-  .refine((v) => !Number.isNaN(Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(v) || !v.includes('T') ? v : `${v}Z`)), {
-    message: 'must be an ISO-8601 timestamp',
+  .refine(isIsoTimestamp, { message: 'must be an ISO-8601 date or date-time with a real calendar date' });
+/** A `from`/`to` query range (both optional ISO-8601 instants). */
+export const range = { from: isoTimestamp.optional(), to: isoTimestamp.optional() };
+
+/** A query object with a {@link range}: `from` later than `to` is a 400 naming `query.from`. */
+export const rangedQuery = <T extends z.ZodRawShape>(shape: T) =>
+  z.object({ ...range, ...shape }).superRefine((q, ctx) => {
+    const { from, to } = q as { from?: string; to?: string };
+    if (from && to && parseTimestamp(from).getTime() > parseTimestamp(to).getTime()) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be later than to' });
+    }
   });
+
 export const mode = z.enum(['spot', 'ondemand']);
 /** `unknown` is treated as `ondemand` (API.md §1.2). */
 export const modeInput = z

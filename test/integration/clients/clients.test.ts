@@ -3,7 +3,7 @@ import { getItem } from '../../../functions/shared/db/conditions.js';
 import { keys } from '../../../functions/shared/db/keys.js';
 import { hashToken } from '../../../functions/shared/domain/tokens.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
-import { createClientInProcess } from '../../support/factories.js';
+import { createClientInProcess, randomInstanceId } from '../../support/factories.js';
 import { invoke } from '../../support/http.js';
 
 describe('client management', () => {
@@ -87,7 +87,7 @@ describe('client management', () => {
     const { client, token } = await createClientInProcess();
     const reg = await invoke<{ agent_id: string }>('agents', 'POST', '/api/agents/register', {
       token,
-      body: { logical_agent_id: 'l1', instance_id: `i-${Date.now().toString(16)}a`, instance_type: 't3.small', region: 'us-east-1', az: 'us-east-1a' },
+      body: { logical_agent_id: 'l1', instance_id: randomInstanceId(), instance_type: 't3.small', region: 'us-east-1', az: 'us-east-1a' },
     });
     expect(reg.status).toBe(201);
     const del = await invoke<Record<string, unknown>>('clients', 'DELETE', `/api/admin/clients/${client.id}`, {

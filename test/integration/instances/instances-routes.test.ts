@@ -97,7 +97,7 @@ beforeAll(async () => {
     ['b', 0.03],
     ['c', 0.05],
   ] as const) {
-    await pricesRepo.upsertLatestPrice({
+    await pricesRepo.recordMarketPrice({
       pool_id: pool(az),
       instance_type: TYPE,
       region: REGION,
@@ -105,6 +105,7 @@ beforeAll(async () => {
       price,
       on_demand_price: OD,
       priced_at: new Date(now - 60_000).toISOString(),
+      source: 'test',
     });
   }
   const past: Instance = {

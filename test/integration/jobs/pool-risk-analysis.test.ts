@@ -116,7 +116,7 @@ describe('pool-risk-analysis job', () => {
       [POOL_A, 0.09],
       [POOL_B, 0.04],
     ] as const) {
-      await pricesRepo.upsertLatestPrice({
+      await pricesRepo.recordMarketPrice({
         pool_id: pool,
         instance_type: TYPE,
         region: REGION,
@@ -124,6 +124,7 @@ describe('pool-risk-analysis job', () => {
         price,
         on_demand_price: 0.1,
         priced_at: new Date(NOW - 60_000).toISOString(),
+        source: 'test',
       });
     }
     // Two interruptions in pool A within 30 days (one reported twice), one older than 30 days.

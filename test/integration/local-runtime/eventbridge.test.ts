@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { api, startLocalApi } from '../../support/http.js';
 import { createClientViaApi } from '../../support/factories.js';
 import { seedPool } from '../../support/interruption.js';
@@ -49,7 +50,7 @@ describe('local runtime: POST /local/eventbridge', () => {
     // Exactly the bytes of the file, as `npm run event -- FILE` sends them.
     const res = await http.post<{ ok: boolean; result: { status: string; instances: { outcome: string; command_id: string }[] } }>(
       '/local/eventbridge',
-      { headers: { 'content-type': 'application/json' }, body: warningFile },
+      { headers: { 'content-type': 'application/json' }, token: TEST_ADMIN_TOKEN, body: warningFile },
     );
     expect(res.status).toBe(200);
     expect(res.json.ok).toBe(true);
@@ -72,6 +73,7 @@ describe('local runtime: POST /local/eventbridge', () => {
     // The same file again (an EventBridge redelivery) is a duplicate: nothing new.
     const again = await http.post<{ ok: boolean; result: { status: string } }>('/local/eventbridge', {
       headers: { 'content-type': 'application/json' },
+      token: TEST_ADMIN_TOKEN,
       body: warningFile,
     });
     expect(again.json.result.status).toBe('duplicate');
@@ -97,9 +99,30 @@ describe('local runtime: POST /local/eventbridge', () => {
 
   it('a malformed event is a failed invocation (500 ok:false), as EventBridge would see it', async () => {
     const res = await api(local.baseUrl).post<{ ok: boolean; error: string }>('/local/eventbridge', {
+      token: TEST_ADMIN_TOKEN,
       body: { ...JSON.parse(warningFile), id: 'another', detail: { 'instance-id': 'not-an-instance' } },
     });
     expect(res.status).toBe(500);
     expect(res.json.ok).toBe(false);
+  });
+
+  it('/local routes need the admin token and a JSON body: no cross-site request can run them (CSRF)', async () => {
+    const http = api(local.baseUrl);
+    const event = { headers: { 'content-type': 'application/json' }, body: warningFile };
+    for (const path of ['/local/eventbridge', '/local/jobs/command-expiry']) {
+      expect((await http.post(path, event)).status, path).toBe(401);
+      expect((await http.post(path, { ...event, token: 'not-the-admin-token' })).status, path).toBe(401);
+      // What a browser page can send cross-origin without a preflight: a text/plain (or form) POST.
+      const simple = await http.post<{ ok: boolean }>(path, {
+        headers: { 'content-type': 'text/plain' },
+        token: TEST_ADMIN_TOKEN,
+        body: warningFile,
+      });
+      expect(simple.status, path).toBe(415);
+      expect(simple.json.ok).toBe(false);
+    }
+    // With both, the request gets through (an unknown job is then the gateway's 404; no job of the shared table runs).
+    const job = await http.post<{ ok: boolean }>('/local/jobs/no-such-job', { headers: { 'content-type': 'application/json' }, token: TEST_ADMIN_TOKEN });
+    expect(job.status).toBe(404);
   });
 });

@@ -121,6 +121,7 @@ describe('local runtime (tsx bin/local.ts)', () => {
     const event = readFileSync(`${ROOT}test/fixtures/spot-interruption-warning.json`, 'utf8');
     const res = await api(baseUrl).post<{ ok: boolean }>('/local/eventbridge', {
       headers: { 'content-type': 'application/json' },
+      token: ADMIN_TOKEN,
       body: event,
     });
     // The fixture's instance belongs to no client: the consumer records nothing but must not fail.

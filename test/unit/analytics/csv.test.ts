@@ -42,6 +42,11 @@ describe('CSV export format', () => {
     expect(csvCell('-cmd')).toBe("'-cmd");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvCell(-1.25)).toBe('-1.25');
+    // After leading whitespace or a line break (spreadsheets trim those before evaluating).
+    for (const text of ['  =1+1', '\n=cmd|x', '\r\n+1', ' \t@SUM(A1)', '\u00a0-2', '\ufeff=1', '\tplain', '\nplain']) {
+      expect(csvCell(text), JSON.stringify(text)).toBe(`'${text}`);
+    }
+    expect(csvCell(' plain = 1')).toBe(' plain = 1');
     const [, row] = parseRfc4180(toCsv(['a'], [{ a: '=1+1' }]).text);
     expect(row).toEqual(["'=1+1"]);
   });

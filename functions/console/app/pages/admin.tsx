@@ -253,9 +253,12 @@ function Clients() {
                   render: (c) =>
                     c.status === 'deleted' ? null : (
                       <span class="row-actions">
-                        <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`New token for ${c.name}`}>
-                          New token
-                        </button>
+                        {/* A client being deleted has no token any more; a delete resumes its cascade. */}
+                        {c.status === 'deleting' ? null : (
+                          <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`New token for ${c.name}`}>
+                            New token
+                          </button>
+                        )}
                         <button type="button" class="small danger" onClick={() => setPending({ kind: 'delete', client: c })} aria-label={`Delete ${c.name}`}>
                           Delete
                         </button>

@@ -19,7 +19,7 @@ interface List {
 
 describe('pricing alert evaluation', () => {
   async function setPool(poolId: string, price: number, at: Date, extra: Record<string, number> = {}) {
-    await pricesRepo.upsertLatestPrice({
+    await pricesRepo.recordMarketPrice({
       pool_id: poolId,
       instance_type: poolId.slice(0, poolId.lastIndexOf('.')),
       region: 'us-east-1',
@@ -27,6 +27,7 @@ describe('pricing alert evaluation', () => {
       price,
       on_demand_price: 0.0416,
       priced_at: at.toISOString(),
+      source: 'test',
     });
     if (Object.keys(extra).length > 0) {
       const { ddb, tableName } = await import('../../../../functions/shared/db/client.js');

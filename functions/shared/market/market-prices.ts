@@ -1,0 +1,45 @@
+/**
+ * The market price source: where the control plane learns spot and on-demand prices, the public
+ * market facts every shared decision rests on (POOL items, price series, risk, decide, placement,
+ * alerts). No tenant controls it: an agent's pricing report is that client's own observation and
+ * only feeds that client's own view (its instances' prices).
+ *
+ * Two implementations of one small port:
+ * - AWS (the default, ./aws-market-source.ts): EC2 DescribeSpotPriceHistory for spot prices, the
+ *   AWS Price List Query API (pricing:GetProducts) for on-demand list prices;
+ * - local (bin/support/market-replay.ts, installed by `npm start`, the demo and the benchmarks):
+ *   the real price history shipped in bin/data/, time-shifted to now, so the local market lives.
+ */
+
+import type { AwsMarketSourceOptions } from './aws-market-source.js';
+import type { MarketPriceSource } from './port.js';
+
+export type { MarketPriceSource, SpotPriceChange, SpotPriceQuery } from './port.js';
+
+let installed: MarketPriceSource | undefined;
+let fallback: Promise<MarketPriceSource> | undefined;
+
+/**
+ * Replaces the market source of this process (the local runtime, the benchmarks and tests install
+ * theirs before any job runs). Returns the previous one, so a test can put it back.
+ */
+export function useMarketPriceSource(source: MarketPriceSource | undefined): MarketPriceSource | undefined {
+  const previous = installed;
+  installed = source;
+  return previous;
+}
+
+/**
+ * The AWS implementation (EC2 and Price List SDKs). The one place that loads it: a function that
+ * never reads the market does not load those SDKs.
+ */
+export async function awsMarketSource(options?: AwsMarketSourceOptions): Promise<MarketPriceSource> {
+  return (await import('./aws-market-source.js')).createAwsMarketSource(options);
+}
+
+/** The market source in use: the installed one, else AWS (its SDK clients load only when first needed). */
+export function marketPriceSource(): Promise<MarketPriceSource> {
+  if (installed) return Promise.resolve(installed);
+  fallback ??= awsMarketSource();
+  return fallback;
+}
