@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * EventBridge events the consumer acts on, exactly as AWS documents them (EC2-SIGNALS.md §0–§4).

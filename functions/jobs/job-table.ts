@@ -12,6 +12,12 @@ export interface JobDef {
   description: string;
   /** AWS API actions the job calls besides the table (granted on `*`: they have no resource-level permissions). */
   awsActions?: string[];
+  /**
+   * Modules of the job (relative to its folder, `.ts`) bundled on their own beside index.mjs as
+   * `<name>.mjs` and imported only when used: a large dependency that no scheduled run needs stays
+   * out of the cold start (the job imports `./<name>.mjs` when bundled, `./<name>.js` from source).
+   */
+  lazyBundles?: string[];
 }
 
 export const JOBS: JobDef[] = [
@@ -21,8 +27,9 @@ export const JOBS: JobDef[] = [
     schedule: 'rate(12 hours)',
     localEverySeconds: 12 * 3600,
     description: 'staging prices → consolidated 5-minute series → canonical hourly series',
-    // The on-demand backfill reads EC2 DescribeSpotPriceHistory.
+    // The on-demand backfill reads EC2 DescribeSpotPriceHistory, with the EC2 SDK bundled apart.
     awsActions: ['ec2:DescribeSpotPriceHistory'],
+    lazyBundles: ['ec2.ts'],
   },
   {
     name: 'agent-heartbeat-timeout',

@@ -12,6 +12,15 @@ import { AppFunction } from './app-function.js';
 /** Jobs are not behind the agent's 30 s wait (API.md §1.1 applies to HTTP only). */
 export const JOB_TIMEOUT = Duration.minutes(5);
 
+/** A job's lazily imported modules, each bundled on its own beside index.mjs (bin/bundle-lazy.ts). */
+function lazyBundles(dir: string, modules: readonly string[]) {
+  const script = (inputDir: string) => JSON.stringify(`${inputDir}/bin/bundle-lazy.ts`);
+  const entry = (inputDir: string, m: string) => JSON.stringify(`${inputDir}/functions/jobs/${dir}/${m}`);
+  const outfile = (outputDir: string, m: string) => JSON.stringify(`${outputDir}/${m.replace(/\.ts$/, '.mjs')}`);
+  return (inputDir: string, outputDir: string): string[] =>
+    modules.map((m) => `node --import tsx ${script(inputDir)} ${entry(inputDir, m)} ${outfile(outputDir, m)}`);
+}
+
 export interface SchedulesProps {
   readonly table: ITable;
   readonly logRetention: RetentionDays;
@@ -38,6 +47,7 @@ export class Schedules extends Construct {
         description: job.description.slice(0, 256),
         timeout: JOB_TIMEOUT,
         logRetention: props.logRetention,
+        ...(job.lazyBundles?.length ? { afterBundling: lazyBundles(job.dir, job.lazyBundles) } : {}),
       });
       fn.bindTable(props.table, 'readWrite');
       if (job.awsActions?.length) {

@@ -1,9 +1,5 @@
-import {
-  DescribeSpotPriceHistoryCommand,
-  type DescribeSpotPriceHistoryCommandInput,
-  EC2Client,
-  type _InstanceType,
-} from '@aws-sdk/client-ec2';
+import type { DescribeSpotPriceHistoryCommandInput, EC2Client, _InstanceType } from '@aws-sdk/client-ec2';
+import type * as Ec2Sdk from './ec2.js';
 import { type PoolItem, pricesRepo, type StagedPoint } from '../../shared/db/prices-repo.js';
 import { BUCKET_MS } from '../../shared/domain/consolidation.js';
 import { parsePoolId, poolIdOf } from '../../shared/domain/ids.js';
@@ -53,11 +49,19 @@ export interface BackfillOptions {
   pageSize?: number;
 }
 
+/**
+ * The EC2 SDK: deployed, its own bundle beside index.mjs (job-table `lazyBundles`), so that no cold
+ * start of the job loads it; from the sources (local runtime, tests, scripts), the module itself.
+ */
+const EC2_MODULE = import.meta.url.endsWith('.mjs') ? './ec2.mjs' : './ec2.js';
+// A variable, not literals: the bundler must leave this import to run time.
+const loadEc2 = (): Promise<typeof Ec2Sdk> => import(EC2_MODULE);
+
 const clients = new Map<string, EC2Client>();
-const defaultClientFor = (region: string): EC2Client => {
+const defaultClientFor = (sdk: typeof Ec2Sdk) => (region: string): EC2Client => {
   let client = clients.get(region);
   if (!client) {
-    client = traced(new EC2Client({ region, maxAttempts: 5 }));
+    client = traced(new sdk.EC2Client({ region, maxAttempts: 5 }));
     clients.set(region, client);
   }
   return client;
@@ -94,7 +98,8 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
   const pools = options.pools ?? (await resolvePools(options.poolIds));
   const wanted = new Map(pools.map((p) => [p.pool_id, p]));
   const plan = planRequests(pools);
-  const clientFor = options.clientFor ?? defaultClientFor;
+  const sdk = await loadEc2();
+  const clientFor = options.clientFor ?? defaultClientFor(sdk);
   logger.info('spot price backfill started', {
     start: start.toISOString(),
     end: end.toISOString(),
@@ -121,7 +126,7 @@ export async function backfillSpotPrices(now: Date, options: BackfillOptions): P
         MaxResults: options.pageSize ?? 1000,
         ...(nextToken ? { NextToken: nextToken } : {}),
       };
-      const out = await client.send(new DescribeSpotPriceHistoryCommand(input));
+      const out = await client.send(new sdk.DescribeSpotPriceHistoryCommand(input));
       pages++;
       const points: StagedPoint[] = [];
       for (const r of out.SpotPriceHistory ?? []) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Reusable zod pieces for route schemas. Query strings arrive as strings, so numeric and boolean
