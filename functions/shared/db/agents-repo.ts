@@ -514,9 +514,12 @@ export const agentsRepo = {
     }
   },
 
-  /** Every agent the timeout job watches (online or switching), with its last heartbeat: the sharded online index. */
-  async listOnline(): Promise<Agent[]> {
-    return withLive(await shardedAll<Item>(onlineIndex()));
+  /**
+   * Every agent the timeout job watches (online or switching), with its last heartbeat: the sharded
+   * online index (only the attributes the job uses travel) and the members' live items.
+   */
+  async listOnline(): Promise<Array<Pick<Agent, 'id' | 'client_id' | 'status' | 'hostname' | 'last_heartbeat_at'>>> {
+    return withLive(await shardedAll<Item>(onlineIndex(), { projection: ['id', 'client_id', 'status', 'hostname', 'last_heartbeat_at'] }));
   },
 
   /** A client's agents (GSI1, sharded), oldest first; deleted ones included (filter in the caller). */

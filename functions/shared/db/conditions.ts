@@ -435,14 +435,20 @@ export async function batchPut(items: Item[], concurrency = 8): Promise<void> {
 }
 
 /**
- * BatchGetItem for up to any number of keys (100 per call, unprocessed keys retried). Returns the
- * items found, keyed by `PK|SK`; missing keys are simply absent.
+ * BatchGetItem for up to any number of keys (100 per call, `concurrency` calls in flight,
+ * unprocessed keys retried). Returns the items found, keyed by `PK|SK`; missing keys are simply absent.
  */
-export async function batchGet(keyList: Key[], projection?: string[]): Promise<Map<string, Item>> {
+export async function batchGet(keyList: Key[], projection?: string[], concurrency = 8): Promise<Map<string, Item>> {
   const out = new Map<string, Item>();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
-  for (let i = 0; i < unique.length; i += 100) {
-    let pending: Key[] | undefined = unique.slice(i, i + 100);
+  const batches: Key[][] = [];
+  for (let i = 0; i < unique.length; i += 100) batches.push(unique.slice(i, i + 100));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) await getBatch(batches[next++] as Key[]);
+  };
+  const getBatch = async (batch: Key[]) => {
+    let pending: Key[] | undefined = batch;
     for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
       const names: Record<string, string> = {};
       const projectionExpression = projection
@@ -467,6 +473,7 @@ export async function batchGet(keyList: Key[], projection?: string[]): Promise<M
       pending = res.UnprocessedKeys?.[tableName()]?.Keys as Key[] | undefined;
       if (pending?.length) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
   return out;
 }
