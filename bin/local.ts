@@ -116,6 +116,12 @@ async function main(): Promise<void> {
   const client = new DynamoDBClient({ endpoint: ddb.endpoint });
   const { created } = await createTable(client, TABLE_NAME);
   client.destroy();
+  if (!created) {
+    // A persisted database from an earlier release: move its agents to the sharded indexes.
+    const { migrateAgentsToShardedIndexes } = await import('../functions/shared/db/migrations.js');
+    const moved = await migrateAgentsToShardedIndexes();
+    if (moved.rekeyed > 0) console.log(`migrated ${moved.rekeyed} agents to the sharded indexes`);
+  }
 
   const { buildConsole } = await import('../functions/console/build.js');
   const built = await buildConsole(consoleDir);

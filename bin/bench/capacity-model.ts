@@ -226,11 +226,26 @@ export interface PartitionLoad {
   readonly unitsPerSecond: number;
   /** Distinct simulated agents that wrote it (the rate is shared by them), at least 1. */
   readonly writers: number;
+  /**
+   * A write-sharded logical partition (its shards folded together, see {@link foldShard}): the
+   * load spreads evenly over this many partition key values; 1 (default) for a plain partition.
+   */
+  readonly shards?: number;
 }
 
-/** The partition's write rate (units/s) in `fleet`: its per-writer rate times the writers it would have. */
+/** The partition's write rate (units/s) in `fleet`: its per-writer rate times the writers it would have, per shard. */
 export const rateAt = (load: PartitionLoad, fleet: Fleet): number =>
-  load.cls === 'jobs-only' ? load.unitsPerSecond : (load.unitsPerSecond / Math.max(1, load.writers)) * writersAt(load.cls, fleet);
+  (load.cls === 'jobs-only' ? load.unitsPerSecond : (load.unitsPerSecond / Math.max(1, load.writers)) * writersAt(load.cls, fleet)) /
+  (load.shards ?? 1);
+
+/**
+ * The logical partition of a partition key written across `shards` values (`<base>#S<nn>`, matched
+ * by `suffix`): the simulation's few agents land on a few shards, a real fleet on all of them
+ * evenly, so the bench measures the logical key and divides its rate by the shard count.
+ */
+export function foldShard(partition: string, suffix: RegExp, shards: number): { partition: string; shards: number } {
+  return suffix.test(partition) ? { partition: `${partition.replace(suffix, '')}#S<nn>`, shards } : { partition, shards: 1 };
+}
 
 /** The hottest partition of each target in `fleet`. */
 export function hottestByTarget(loads: readonly PartitionLoad[], fleet: Fleet): Map<Target, { load: PartitionLoad; rate: number }> {

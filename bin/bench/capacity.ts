@@ -28,6 +28,7 @@ import {
   TABLE,
   type TableShape,
   classifyPartition,
+  foldShard,
   hottestByTarget,
   itemSize,
   keyPattern,
@@ -389,7 +390,9 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     for (const t of INSTANCE_TYPES) for (const az of AZS) names.set(`${t}.${az}`, '<pool>');
 
     const simulated = agents.map((a) => ({ id: a.agent.agentId as string, clientId: a.clientId, instances: a.instances }));
-    return report({ records, functions, targets, agents: simulated, jobRunsPerMonth, names, unmatchedChanges });
+    const { SHARDS, SHARD_SUFFIX } = await import('../../functions/shared/db/keys.js');
+    const sharding = { suffix: SHARD_SUFFIX, shards: SHARDS };
+    return report({ records, functions, targets, agents: simulated, jobRunsPerMonth, names, unmatchedChanges, sharding });
   } finally {
     clock.uninstall();
     capture.remove();
@@ -411,6 +414,8 @@ interface ReportInput {
   jobRunsPerMonth: Map<string, number>;
   names: Map<string, string>;
   unmatchedChanges: number;
+  /** How write-sharded partition keys look (keys.ts). */
+  sharding: { suffix: RegExp; shards: number };
 }
 
 /** Occurrences per agent-month of one simulated occurrence of each flow (jobs: per installation). */
@@ -556,16 +561,26 @@ function report(input: ReportInput): Record<string, unknown> {
     }
     return 0;
   };
-  interface Part { target: string; partition: string; unitsPerHour: number; agents: Set<string>; clients: Set<string>; flows: Set<Flow> }
+  interface Part {
+    target: string;
+    partition: string;
+    shards: number;
+    unitsPerHour: number;
+    agents: Set<string>;
+    clients: Set<string>;
+    flows: Set<Flow>;
+  }
   const parts = new Map<string, Part>();
   for (const r of records) {
     const w = steadyWeight(r);
     if (w === 0) continue;
     for (const pw of r.writes) {
-      const key = `${pw.target}|${pw.partition}`;
+      // A write-sharded key (keys.ts SHARDS) is measured as its logical partition, spread over the shards.
+      const logical = foldShard(pw.partition, input.sharding.suffix, input.sharding.shards);
+      const key = `${pw.target}|${logical.partition}`;
       let p = parts.get(key);
       if (!p) {
-        p = { target: pw.target, partition: pw.partition, unitsPerHour: 0, agents: new Set(), clients: new Set(), flows: new Set() };
+        p = { target: pw.target, ...logical, unitsPerHour: 0, agents: new Set(), clients: new Set(), flows: new Set() };
         for (const owner of idOwners) {
           if (!pw.partition.includes(owner.id)) continue;
           if (owner.agent) p.agents.add(owner.agent);
@@ -584,6 +599,7 @@ function report(input: ReportInput): Record<string, unknown> {
     cls: classifyPartition(p.agents, p.clients, clientOfAgent, A),
     unitsPerSecond: p.unitsPerHour / 3600,
     writers: Math.max(1, p.agents.size),
+    shards: p.shards,
     flows: [...p.flows].join('+'),
   }));
   const fleets = (agentsPerClient: (n: number) => number): Fleet[] =>

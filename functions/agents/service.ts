@@ -17,7 +17,7 @@ import {
   type Replica,
 } from '../shared/domain/types.js';
 import { publishEvent } from '../shared/feed.js';
-import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent, loadAgentWithLive } from '../shared/flows/agent-access.js';
 import {
   activeReplicasOf,
   deleteAgentCascade,
@@ -185,71 +185,73 @@ export interface HeartbeatInput {
 }
 
 /**
- * POST /api/agents/{aid}/heartbeat: telemetry. The common case is one conditional UpdateItem whose
- * condition carries the owner, PRIMARY and keep-switching checks; only when it refuses does the
- * slow path read the agent and decide (404, a REPLICA/ZOMBIE heartbeat, or a kept `switching`).
+ * POST /api/agents/{aid}/heartbeat: telemetry. The common case is ONE conditional UpdateItem of the
+ * agent's live item (1 write unit, no index): its condition holds when the heartbeat changes
+ * nothing but the time (owner, status, PRIMARY, placement as stored). Otherwise the slow path reads
+ * the agent and decides: 404, a REPLICA/ZOMBIE heartbeat (only that instance's `last_seen_at`, and
+ * only when it is this agent's), a kept `switching`, an agent without PRIMARY (it stays in `error`,
+ * API.md §4.4), or a status / placement change written to the agent and its live item together.
  */
 export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
   const at = now.toISOString();
   // The dashboard's heartbeats/min (every agent sends one every 30 s, API.md §4.3).
   metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
-  const placement: Record<string, unknown> = {
-    instance_type: input.instance_type,
-    az: input.az,
-    current_mode: input.mode,
-  };
+  const placement = { instance_type: input.instance_type, az: input.az, current_mode: input.mode };
   const clientId = caller.kind === 'client' ? caller.clientId : undefined;
-  const fast = await agentsRepo.recordHeartbeat(agentId, input.status, at, placement, {
-    clientId,
-    primaryInstanceId: input.instance_id,
-    keepSwitching: input.status === 'online',
-  });
-  let old = fast.old;
-  let status: AgentStatus = input.status;
-  if (!fast.updated) {
-    if (!old) throw new NotFoundError('agent');
-    assertOwner(caller, old.client_id, 'agent');
-    if (old.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
-    if (input.instance_id && old.primary_instance_id && input.instance_id !== old.primary_instance_id) {
-      // A REPLICA or ZOMBIE heartbeating: only its instance's last_seen_at moves.
-      await instancesRepo.touch(input.instance_id, at);
-      return heartbeatReply(old, old.status, now);
+  const live = await agentsRepo.recordHeartbeat(agentId, { status: input.status, at, instanceId: input.instance_id, placement, clientId });
+  if (live) return heartbeatReply(agentId, live.status ?? input.status, live.config_version ?? 1, now);
+
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const agent = await agentsRepo.get(agentId);
+    if (!agent) throw new NotFoundError('agent');
+    assertOwner(caller, agent.client_id, 'agent');
+    if (agent.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
+    const primary = agent.primary_instance_id;
+    if (input.instance_id && primary && input.instance_id !== primary) {
+      // A REPLICA or ZOMBIE heartbeating: only its instance's last_seen_at moves — and only when the
+      // instance is this agent's (an id of another agent or client is not written).
+      await instancesRepo.touch(input.instance_id, agent.id, at);
+      return heartbeatReply(agent.id, agent.status, agent.config.config_version, now);
     }
-    status = 'switching';
-    const slow = await agentsRepo.recordHeartbeat(agentId, status, at, placement, { clientId });
-    if (!slow.updated || !slow.old) throw new NotFoundError('agent', 'AGENT_DELETED');
-    old = slow.old;
+    // Without a PRIMARY (reclaimed first: `error`), a late heartbeat records the time and nothing else.
+    const status: AgentStatus = !primary
+      ? agent.status
+      : input.status === 'online' && agent.status === 'switching' && agent.inflight_command_id
+        ? 'switching'
+        : input.status;
+    if (!(await agentsRepo.applyHeartbeat(agent, status, at, primary ? placement : {}))) continue; // it moved: re-read
+    if (agent.status !== status) {
+      await publishEvent({
+        clientId: agent.client_id,
+        type: 'agent_status_changed',
+        data: { agent_id: agent.id, from: agent.status, to: status },
+        now,
+      });
+    }
+    return heartbeatReply(agent.id, status, agent.config.config_version, now);
   }
-  if (!old) throw new NotFoundError('agent');
-  if (old.status !== status) {
-    await publishEvent({
-      clientId: old.client_id,
-      type: 'agent_status_changed',
-      data: { agent_id: old.id, from: old.status, to: status },
-      now,
-    });
-  }
-  return heartbeatReply(old, status, now);
+  throw new ConflictError('VERSION_CONFLICT', 'the agent kept changing during the heartbeat; retry');
 }
 
-const heartbeatReply = (agent: Agent, status: AgentStatus, now: Date) => ({
+const heartbeatReply = (agentId: string, status: AgentStatus, configVersion: number, now: Date) => ({
   success: true as const,
-  agent_id: agent.id,
+  agent_id: agentId,
   status,
-  config_version: agent.config.config_version,
+  config_version: configVersion,
   server_time: now.toISOString(),
 });
 
 const replicaCount = async (agentId: string): Promise<number> => (await activeReplicasOf(agentId)).length;
 
 export async function getAgent(caller: Caller, agentId: string) {
-  const agent = await loadAgent(caller, agentId);
-  return agentView(agent, await replicaCount(agentId));
+  const { agent, live } = await loadAgentWithLive(caller, agentId);
+  return agentView(agent, (await replicasRepo.summary(agent.id, live, { store: false })).active);
 }
 
+/** GET /api/agents/{aid}/config (polled every 60 s): the agent and its live item, whose replica summary gives the count. */
 export async function getAgentConfig(caller: Caller, agentId: string) {
-  const agent = await loadAgent(caller, agentId);
-  return configView(agent.config, await replicaCount(agentId));
+  const { agent, live } = await loadAgentWithLive(caller, agentId);
+  return configView(agent.config, (await replicasRepo.summary(agent.id, live)).active);
 }
 
 /** POST /api/agents/{aid}/termination: the agent is leaving; it goes offline. */
@@ -262,7 +264,7 @@ export async function announceTermination(
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
   let status: AgentStatus = agent.status === 'deleted' ? 'deleted' : 'offline';
   if (agent.status !== 'deleted') {
-    await agentsRepo.recordHeartbeat(agent.id, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {});
+    await agentsRepo.setStatus(agent.id, 'offline');
     const leaving = input.instance_id ?? agent.primary_instance_id;
     if (leaving && leaving === agent.primary_instance_id) {
       // The PRIMARY is leaving: treated like an EC2 termination (API.md §3.4).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { count, switchSchema, triggerType } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute } from '../shared/http/route.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { commandSchema, commandStatus, pendingCommandSchema } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
 import {

@@ -1,4 +1,5 @@
-import { loadAgent } from '../shared/flows/agent-access.js';
+import { loadAgent, loadAgentWithLive } from '../shared/flows/agent-access.js';
+import { agentsRepo } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import type { Caller, Command } from '../shared/domain/types.js';
@@ -37,17 +38,26 @@ export const pendingCommandView = (c: Command) => ({
  * two concurrent polls cannot both hand out a command.
  */
 export async function getPendingCommands(caller: Caller, agentId: string, now: Date) {
-  const agent = await loadAgent(caller, agentId);
+  const { agent, live } = await loadAgentWithLive(caller, agentId);
   if (!agent.config.enabled || agent.status === 'disabled' || agent.inflight_command_id) return [];
   const nowIso = now.toISOString();
-  const supported = agentMajorVersion(agent.agent_version) >= 5 ? () => true : (c: Command) => V4_COMMAND_TYPES.has(c.command_type);
+  const major = agentMajorVersion(agent.agent_version);
+  const supported = major >= 5 ? () => true : (c: Command) => V4_COMMAND_TYPES.has(c.command_type);
+  const deliverable = (c: Command) => supported(c) && c.expires_at > nowIso;
+  // Nothing was queued since a poll found nothing deliverable (the live item, read with the agent,
+  // carries both marks): the common poll costs that one read (README "Access patterns").
+  const revision = live?.command_rev ?? 0;
+  const mark = `${revision}/v${major}`;
+  if (live?.commands_seen === mark) return [];
   // Read past the first 20: expired commands (until the expiry job runs) and types a v4 agent cannot
   // run are skipped, and up to 20 deliverable ones are still returned.
-  const pending = (await commandsRepo.listPending(agent.id, 100))
-    .filter((c) => supported(c) && c.expires_at > nowIso)
-    .slice(0, 20);
+  const pending = (await commandsRepo.listPending(agent.id, 100)).filter(deliverable).slice(0, 20);
   const first = pending[0];
-  if (!first) return [];
+  if (!first) {
+    // The index may lag a new command by a moment: remember "nothing" only once the table agrees.
+    if (!(await commandsRepo.anyPending(agent.id, deliverable))) await agentsRepo.markCommandsSeen(agent.id, revision, mark);
+    return [];
+  }
   if (!(await commandsRepo.deliver(first, nowIso, first.command_type === 'switch'))) return [];
   metrics.addMetric('CommandDelivered', MetricUnit.Count, 1);
   await publishEvent({

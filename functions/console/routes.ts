@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '../shared/http/route.js';
 
 /** A built asset's file name: `<name>-<hash>.<ext>` (no path, nothing to traverse). */

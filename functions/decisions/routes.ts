@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { engineParametersSchema } from '../shared/domain/decision-engine.js';
 import { agentStatus, count, poolPriceSchema } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';

@@ -4,6 +4,9 @@
  */
 import type { TableAccess } from '../shared/db/table-access.js';
 
+/** The AWS market source (EC2 + Price List SDKs), loaded by shared/market/market-prices.ts on first use. */
+const AWS_MARKET_SOURCE_MODULE = 'shared/market/aws-market-source.ts';
+
 export interface JobDef {
   name: string;
   /** Folder under functions/jobs/ holding handler.ts. */
@@ -16,6 +19,12 @@ export interface JobDef {
   table: TableAccess;
   /** AWS API actions the job calls besides the table (granted on `*`: they have no resource-level permissions). */
   awsActions?: string[];
+  /**
+   * Modules (paths under functions/, `.ts`) bundled on their own beside index.mjs as `<basename>.mjs`
+   * and imported only when used: a large dependency stays out of the function's cold start (the
+   * importer loads `./<basename>.mjs` when bundled, `./<basename>.js` from source).
+   */
+  lazyBundles?: string[];
 }
 
 export const JOBS: JobDef[] = [
@@ -26,8 +35,9 @@ export const JOBS: JobDef[] = [
     localEverySeconds: 12 * 3600,
     table: 'readWrite',
     description: 'staging prices → consolidated 5-minute series → canonical hourly series',
-    // The on-demand backfill reads EC2 DescribeSpotPriceHistory.
+    // The on-demand backfill reads EC2 DescribeSpotPriceHistory through the market source, bundled apart.
     awsActions: ['ec2:DescribeSpotPriceHistory'],
+    lazyBundles: [AWS_MARKET_SOURCE_MODULE],
   },
   {
     name: 'market-prices',
@@ -38,6 +48,8 @@ export const JOBS: JobDef[] = [
     table: 'readWrite',
     description: 'spot prices (EC2 DescribeSpotPriceHistory) and on-demand list prices → POOL items and staging',
     awsActions: ['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts'],
+    // Its first run after a cold start loads the SDKs; an init that skips them keeps timers honest.
+    lazyBundles: [AWS_MARKET_SOURCE_MODULE],
   },
   {
     name: 'agent-heartbeat-timeout',

@@ -4,7 +4,7 @@ import { PromotionConflict, promoteReplicaTx } from '../shared/db/promotion-repo
 import { replicasRepo } from '../shared/db/replicas-repo.js';
 import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
 import { FINAL_REPLICA_STATUSES, isActiveReplica, isPlaceholderId } from '../shared/domain/replicas.js';
-import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
+import { CLEANUP_GRACE_SECONDS, loadAgent, loadAgentWithLive } from '../shared/flows/agent-access.js';
 import { onReplicaReady } from '../shared/flows/interruption/promotion.js';
 import { lostReplicaEffects, lostReplicaPlan } from '../shared/flows/interruption/replica-loss.js';
 import { placeholderReplica, replicaInstanceTx } from '../shared/flows/replicas.js';
@@ -73,7 +73,13 @@ export async function listReplicas(
   query: { status?: string; include_terminated?: boolean },
   now: Date,
 ) {
-  const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
+  const { agent, live } = await loadAgentWithLive(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
+  // The agent's polls (`launching`, `terminated`) usually find nothing: the replica summary on the
+  // live item, read with the agent, answers that without reading the replicas.
+  const summary = await replicasRepo.summary(agent.id, live);
+  const none =
+    query.status === 'launching' ? summary.launching === 0 : query.status === 'terminated' ? summary.unconfirmed === 0 : false;
+  if (none) return { replicas: [], total: 0 };
   const all = await replicasRepo.listByAgent(agent.id);
   const unconfirmed = (r: Replica) =>
     r.status === 'terminated' &&

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { count } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
 import {

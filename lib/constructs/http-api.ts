@@ -44,6 +44,15 @@ const buildConsoleAssets = (inputDir: string, outputDir: string): string[] => [
   `node --import tsx ${JSON.stringify(`${inputDir}/bin/build-console.ts`)} ${JSON.stringify(`${outputDir}/console-assets`)}`,
 ];
 
+/**
+ * The OpenAPI document is generated when the function is bundled (bin/openapi.ts, from the same
+ * route table) and shipped beside index.mjs: the function serves a file instead of building every
+ * route's JSON Schema in its cold start.
+ */
+const buildOpenApiDocumentFile = (inputDir: string, outputDir: string): string[] => [
+  `node --import tsx ${JSON.stringify(`${inputDir}/bin/openapi.ts`)} --out ${JSON.stringify(`${outputDir}/openapi.json`)}`,
+];
+
 export interface ControlPlaneApiProps {
   readonly table: ITable;
   readonly adminSecret: ISecret;
@@ -164,6 +173,7 @@ export class ControlPlaneApi extends Construct {
       serviceName: 'openapi',
       description: 'Serves the OpenAPI document generated from the route table',
       logRetention: props.logRetention,
+      afterBundling: buildOpenApiDocumentFile,
     });
     this.addRoute(
       'getOpenApiDocument',

@@ -6,7 +6,7 @@
  * express) by trying their next candidate, until the whole part parses.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Js = Record<string, unknown>;
 

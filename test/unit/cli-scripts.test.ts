@@ -18,7 +18,7 @@ function run(script: string, args: string[]): Promise<{ code: number; stdout: st
   });
 }
 
-const SCRIPTS = ['bin/send-event.ts', 'bin/backtest.ts', 'bin/backfill-prices.ts', 'bin/dlq.ts'];
+const SCRIPTS = ['bin/send-event.ts', 'bin/backtest.ts', 'bin/backfill-prices.ts', 'bin/dlq.ts', 'bin/migrate.ts'];
 
 describe('script flags', () => {
   it.each(SCRIPTS)('%s: --help prints the usage (exit 0); an unknown flag is an error with the usage (exit 2)', async (script) => {

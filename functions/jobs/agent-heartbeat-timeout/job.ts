@@ -1,4 +1,3 @@
-import { adminRepo } from '../../shared/db/admin-repo.js';
 import { agentsRepo } from '../../shared/db/agents-repo.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { publishEvent } from '../../shared/feed.js';
@@ -7,23 +6,22 @@ import { MetricUnit, metrics } from '../../shared/observability.js';
 
 /** API.md §4.3: no heartbeat for more than 120 s → offline. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 120;
-/**
- * The dashboard's agents-online gauge is sampled by the runs of every 5th minute: the count reads
- * the whole sparse online index (≈ online agents × item size / 8 KB read units), too much every minute.
- */
+/** The dashboard's agents-online gauge is emitted by the runs of every 5th minute. */
 export const AGENTS_ONLINE_SAMPLE_MINUTES = 5;
 
 /**
  * Online agents whose last heartbeat is older than 120 s go offline, each with one notification.
- * Reads the sparse heartbeat index (only online agents are in it), never the whole table.
+ * Reads the sparse, sharded online index (only online and switching agents are in it; a heartbeat
+ * never writes it) and the members' live items for their last heartbeat — never the whole table.
  */
 export async function timeOutStaleAgents(now: Date): Promise<JobSummary> {
   const cutoff = new Date(now.getTime() - HEARTBEAT_TIMEOUT_SECONDS * 1000).toISOString();
-  const stale = await agentsRepo.listStale(cutoff);
+  const watched = await agentsRepo.listOnline();
+  const stale = watched.filter((a) => (a.last_heartbeat_at ?? '') < cutoff);
   let markedOffline = 0;
   for (const agent of stale) {
-    // Conditioned on the heartbeat not having moved: a heartbeat that lands meanwhile wins.
-    const changed = await agentsRepo.markOfflineIfStale(agent.id, agent.last_heartbeat_at ?? '', cutoff);
+    // Conditioned on no heartbeat since the cutoff: a heartbeat that lands meanwhile wins.
+    const changed = await agentsRepo.markOfflineIfStale(agent.id, cutoff);
     if (!changed) continue;
     markedOffline++;
     await publishEvent({
@@ -43,7 +41,8 @@ export async function timeOutStaleAgents(now: Date): Promise<JobSummary> {
     });
   }
   if (now.getUTCMinutes() % AGENTS_ONLINE_SAMPLE_MINUTES === 0) {
-    const online = await adminRepo.countOnlineAgents();
+    // The run has just read every online agent: the gauge costs no further read.
+    const online = watched.length - markedOffline;
     metrics.addMetric('AgentsOnline', MetricUnit.Count, online);
     return { candidates: stale.length, marked_offline: markedOffline, agents_online: online };
   }

@@ -1,8 +1,11 @@
 import { GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Agent, Client, Instance, InstanceRole, Mode } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
+import { withLive as agentsWithLive } from './agents-repo.js';
 import { type Condition, filledPage, type Item, queryAll, stripKeys, where, withFilter } from './conditions.js';
+import { instancesRepo } from './instances-repo.js';
 import { keys } from './keys.js';
+import { type ShardedIndex, shardedAll, shardedCount, shardedPage } from './sharded.js';
 
 type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Select'>;
 
@@ -64,8 +67,17 @@ const index = (name: string, pkAttr: string, pk: string): QueryInput => ({
 });
 
 const CLIENTS_PK = keys.clientsIndex('', '').GSI1PK;
-const AGENTS_PK = keys.allAgentsIndex('', '').GSI2PK;
-const ONLINE_PK = keys.heartbeatIndex('').GSI3PK;
+/** The sharded agent partitions (keys.ts SHARDS): all agents, one client's, the online ones. */
+const allAgents = (): ShardedIndex => ({ indexName: 'GSI2', pkAttr: 'GSI2PK', skAttr: 'GSI2SK', partitions: keys.allAgentsShards() });
+const clientAgents = (clientId: string): ShardedIndex => ({
+  indexName: 'GSI1',
+  pkAttr: 'GSI1PK',
+  skAttr: 'GSI1SK',
+  partitions: keys.agentsOfClientShards(clientId),
+});
+const onlineAgents = (): ShardedIndex => ({ indexName: 'GSI3', pkAttr: 'GSI3PK', skAttr: 'GSI3SK', partitions: keys.onlineAgentsShards() });
+/** The agent attributes whose current value is on the live item (a rollup that asks for them reads it). */
+const LIVE_ATTRIBUTES = ['last_heartbeat_at', 'accrued_until'];
 const POOLS_PK = keys.allPoolsIndex('', '').GSI2PK;
 const ACTIVITY_PK = keys.activityIndex('', '').GSI3PK;
 const rolePk = (role: InstanceRole) => keys.allInstancesIndex(role, '', '').GSI3PK;
@@ -105,28 +117,24 @@ export const adminRepo = {
   },
   countClients: (filter?: ListFilter) => countQuery(index('GSI1', 'GSI1PK', CLIENTS_PK), filter),
 
-  // ---- agents (GSI2 AGENTS, GSI1 per client, GSI3 online) ----
+  // ---- agents (sharded: GSI2 AGENTS#S<nn>, GSI1 CLIENT#<cid>#AGENTS#S<nn>, GSI3 AGENTS#ONLINE#S<nn>) ----
   async agentsPage(limit: number, nextToken: string | undefined, filter?: ListFilter, clientId?: string) {
-    const base = clientId
-      ? index('GSI1', 'GSI1PK', keys.agentsOfClientIndex(clientId, '', '').GSI1PK)
-      : index('GSI2', 'GSI2PK', AGENTS_PK);
-    const page = await listPage(base, limit, nextToken, filter);
-    return { items: page.items.map((i) => stripKeys(i) as unknown as Agent), nextToken: page.nextToken };
+    const index = clientId ? clientAgents(clientId) : allAgents();
+    const page = await shardedPage<Item>(index, limit, nextToken, { filter: filterCondition(filter) });
+    return { items: await agentsWithLive(page.items), nextToken: page.nextToken };
   },
-  /** Every agent, with only the attributes a rollup needs. */
+  /** Every agent, with only the attributes a rollup needs (the live ones read from the live items). */
   async allAgents(projection: string[]): Promise<Array<Partial<Agent>>> {
-    const names = Object.fromEntries(projection.map((p, i) => [`#p${i}`, p]));
-    return queryAll({
-      ...index('GSI2', 'GSI2PK', AGENTS_PK),
-      ProjectionExpression: Object.keys(names).join(', '),
-      ExpressionAttributeNames: names,
-    });
+    const needsLive = projection.some((p) => LIVE_ATTRIBUTES.includes(p));
+    const items = await shardedAll<Item>(allAgents(), { projection: needsLive ? [...new Set([...projection, 'id'])] : projection });
+    if (!needsLive) return items;
+    const agents = await agentsWithLive(items);
+    return agents.map((a) => Object.fromEntries(projection.map((p) => [p, (a as unknown as Item)[p]])) as Partial<Agent>);
   },
-  countAgents: (filter?: ListFilter) => countQuery(index('GSI2', 'GSI2PK', AGENTS_PK), filter),
-  /** Agents in the sparse heartbeat index (status online or switching). */
-  countOnlineAgents: () => countQuery(index('GSI3', 'GSI3PK', ONLINE_PK)),
-  countClientAgents: (clientId: string, filter?: ListFilter) =>
-    countQuery(index('GSI1', 'GSI1PK', keys.agentsOfClientIndex(clientId, '', '').GSI1PK), filter),
+  countAgents: (filter?: ListFilter) => shardedCount(allAgents(), filterCondition(filter)),
+  /** Agents in the sparse online index (status online or switching). */
+  countOnlineAgents: () => shardedCount(onlineAgents()),
+  countClientAgents: (clientId: string, filter?: ListFilter) => shardedCount(clientAgents(clientId), filterCondition(filter)),
 
   // ---- instances (GSI3 INSTANCES#<role>, GSI2 per client) ----
   /** One role partition (GSI3 `INSTANCES#<role>`) or, with `clientId`, the client's instances (GSI2), newest first. */
@@ -141,7 +149,7 @@ export const adminRepo = {
         ? index('GSI3', 'GSI3PK', rolePk(scope.role))
         : index('GSI2', 'GSI2PK', keys.instancesOfClientIndex(scope.clientId, '', '').GSI2PK);
     const page = await listPage(base, limit, nextToken, filter, true);
-    return { items: page.items.map((i) => stripKeys(i) as unknown as Instance), nextToken: page.nextToken };
+    return { items: await instancesRepo.withLive(page.items), nextToken: page.nextToken };
   },
   countInstances: (role: InstanceRole, filter?: ListFilter) => countQuery(index('GSI3', 'GSI3PK', rolePk(role)), filter),
   countClientInstances: (clientId: string, filter?: ListFilter) =>

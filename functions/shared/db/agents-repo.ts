@@ -1,43 +1,117 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, ForbiddenError, UnprocessableError } from '../domain/errors.js';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ForbiddenError, UnprocessableError, VersionConflictError } from '../domain/errors.js';
 import type { Agent, AgentStatus, Instance } from '../domain/types.js';
 import { ddb, tableName } from './client.js';
 import {
+  batchGet,
   buildUpdate,
   type Condition,
   getItem,
+  type Item,
   isConditionFailure,
-  oldItemOf,
-  queryAll,
-  queryPage,
   stripKeys,
   txDelete,
   txPut,
   txUpdate,
-  updateItem,
+  updateIf,
   where,
 } from './conditions.js';
 import { instancesRepo } from './instances-repo.js';
 import { keys } from './keys.js';
 import { putSearchEntries, searchEntryTx } from './search-repo.js';
-import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
+import { type ShardedIndex, shardedAll, shardedPage } from './sharded.js';
+import { TransactionConflict, transact, type TxPart, type TxPatch, txPart } from './transaction.js';
 
-/** Statuses whose heartbeat the timeout job watches (the sparse GSI3 holds exactly these agents). */
+/**
+ * An agent is two items in its partition (README "Access patterns"):
+ * - the agent item (`AGENT`): its state, in the sharded client / all-agents / online indexes;
+ *   written only when that state changes;
+ * - the live item (`AGENT#LIVE`, < 1 KB, in no index): the fast-changing fields (last heartbeat,
+ *   savings watermark) and a copy of what the heartbeat decides on (status, PRIMARY, in-flight
+ *   command, placement, config version). Every write of a copied field goes through this module and
+ *   patches the live item in the same transaction, so a heartbeat can check and write the live item
+ *   alone: one conditional UpdateItem of 1 unit, no index touched.
+ */
+
+/** Statuses whose heartbeat the timeout job watches (the sparse online index holds exactly these agents). */
 const HEARTBEAT_TRACKED = new Set<AgentStatus>(['online', 'switching']);
+/** Fields whose home is the live item. */
+const LIVE_FIELDS = new Set(['last_heartbeat_at', 'accrued_until', 'accrued_savings_total']);
+/** Agent fields copied on the live item (the heartbeat's decision inputs). */
+const MIRRORED = ['status', 'primary_instance_id', 'inflight_command_id', 'instance_type', 'az', 'current_mode'] as const;
+
+/** What the live item holds (see above); `replica_rev`/`replicas_seen` belong to replicas-repo. */
+export interface AgentLive {
+  agent_id?: string;
+  client_id?: string;
+  last_heartbeat_at?: string | null;
+  accrued_until?: string | null;
+  accrued_savings_total?: number;
+  status?: AgentStatus;
+  primary_instance_id?: string | null;
+  inflight_command_id?: string | null;
+  instance_type?: string | null;
+  az?: string | null;
+  current_mode?: string | null;
+  config_version?: number;
+  /** Bumped by every command queued for the agent (commands-repo), and the poll's "nothing deliverable" mark. */
+  command_rev?: number;
+  commands_seen?: string;
+  replica_rev?: number;
+  replicas_seen?: { rev: number; active: number; launching: number; unconfirmed: number };
+}
 
 const toAgent = (item: Record<string, unknown>) => stripKeys(item) as unknown as Agent;
 
-/** Stored agent = entity + index attributes; online agents are in the sparse heartbeat index. */
+/** The agent as readers see it: the agent item with the live item's own fields over it. */
+function merged(agentItem: Item, live: AgentLive | undefined): Agent {
+  const agent = toAgent(agentItem);
+  if (!live) return agent;
+  const total = (agent as { accrued_savings_total?: number }).accrued_savings_total;
+  return {
+    ...agent,
+    last_heartbeat_at: live.last_heartbeat_at ?? agent.last_heartbeat_at ?? null,
+    ...(live.accrued_until !== undefined ? { accrued_until: live.accrued_until } : {}),
+    ...(live.accrued_savings_total !== undefined || total !== undefined
+      ? { accrued_savings_total: (total ?? 0) + (live.accrued_savings_total ?? 0) }
+      : {}),
+  };
+}
+
+/** The copy of the heartbeat's inputs, as the live item stores it. */
+const mirrorOf = (agent: Agent) => ({
+  agent_id: agent.id,
+  client_id: agent.client_id,
+  status: agent.status,
+  primary_instance_id: agent.primary_instance_id,
+  inflight_command_id: agent.inflight_command_id ?? null,
+  instance_type: agent.instance_type,
+  az: agent.az,
+  current_mode: agent.current_mode,
+  config_version: agent.config.config_version,
+});
+
+/** Stored agent = entity + index attributes; online agents are in the sparse online index. */
 export function agentItem(agent: Agent) {
+  const { last_heartbeat_at: _hb, accrued_until: _au, ...rest } = agent;
   return {
     ...keys.agent(agent.id),
     ...keys.agentsOfClientIndex(agent.client_id, agent.created_at, agent.id),
     ...keys.allAgentsIndex(agent.created_at, agent.id),
-    ...(HEARTBEAT_TRACKED.has(agent.status) && agent.last_heartbeat_at ? keys.heartbeatIndex(agent.last_heartbeat_at) : {}),
+    ...(HEARTBEAT_TRACKED.has(agent.status) ? keys.onlineAgentsIndex(agent.id) : {}),
     entity: 'agent',
-    ...agent,
+    ...rest,
   };
 }
+
+/** The live item of a new agent. */
+export const liveItem = (agent: Agent) => ({
+  ...keys.agentLive(agent.id),
+  entity: 'agent-live',
+  ...mirrorOf(agent),
+  last_heartbeat_at: agent.last_heartbeat_at,
+  ...(agent.accrued_until !== undefined ? { accrued_until: agent.accrued_until } : {}),
+});
 
 /** PRIMARY placement fields an agent mirrors from its current PRIMARY instance. */
 export const primaryFields = (instance: Instance) => ({
@@ -68,9 +142,17 @@ export interface AgentGuard {
 export interface AgentChange {
   set?: Record<string, unknown>;
   remove?: Array<'inflight_command_id' | 'open_switch_id' | 'open_switch_priority'>;
-  /** The agent leaves the heartbeat index (it has no PRIMARY to heartbeat). */
+  /** The agent leaves the online index (it has no PRIMARY to heartbeat); implied by a set status. */
   leaveHeartbeatIndex?: boolean;
   guard?: AgentGuard;
+  /** A further condition on the agent item. */
+  condition?: Condition | undefined;
+  /** Telemetry and slot moves do not bump `version` (default: bump). */
+  bumpVersion?: boolean;
+  mustExist?: boolean;
+  /** Further attributes of the live item, and a condition on it. */
+  live?: Record<string, unknown>;
+  liveCondition?: Condition | undefined;
 }
 
 const guardCondition = (guard: AgentGuard) =>
@@ -82,17 +164,50 @@ const guardCondition = (guard: AgentGuard) =>
     guard.openSwitch !== undefined && where.is('open_switch_id', guard.openSwitch),
   );
 
-/** Transaction part: a guarded change of a live agent (its version is bumped). */
+/**
+ * Splits a change between the agent item and its live item: live fields go to the live item only,
+ * copied fields to both; a set status moves the agent in or out of the online index.
+ */
+function routeChange(agentId: string, change: AgentChange) {
+  const agentSet: Record<string, unknown> = {};
+  const liveSet: Record<string, unknown> = { ...change.live };
+  const agentRemove: string[] = [...(change.remove ?? [])];
+  const liveRemove: string[] = [];
+  for (const [attr, value] of Object.entries(change.set ?? {})) {
+    if (value === undefined) continue;
+    if (LIVE_FIELDS.has(attr)) liveSet[attr] = value;
+    else agentSet[attr] = value;
+  }
+  for (const attr of MIRRORED) if (attr in agentSet) liveSet[attr] = agentSet[attr];
+  const config = agentSet.config as { config_version?: number } | undefined;
+  if (config?.config_version !== undefined) liveSet.config_version = config.config_version;
+  if (agentRemove.includes('inflight_command_id')) liveRemove.push('inflight_command_id');
+  const status = agentSet.status as AgentStatus | undefined;
+  const watched = status !== undefined && HEARTBEAT_TRACKED.has(status) && !change.leaveHeartbeatIndex;
+  if (watched) Object.assign(agentSet, keys.onlineAgentsIndex(agentId));
+  else if (status !== undefined || change.leaveHeartbeatIndex) agentRemove.push('GSI3PK', 'GSI3SK');
+  const patch: TxPatch | undefined =
+    Object.keys(liveSet).length > 0 || liveRemove.length > 0 || change.liveCondition
+      ? { part: 'agent-live', key: keys.agentLive(agentId), set: liveSet, remove: liveRemove, condition: change.liveCondition }
+      : undefined;
+  return { agentSet, agentRemove, patch };
+}
+
+/** Transaction part: a guarded change of a live agent (its version is bumped unless told not to); see {@link AgentChange}. */
 function agentUpdateTx(agentId: string, change: AgentChange, part = 'agent'): TxPart {
   const guard = change.guard ?? {};
+  const { agentSet, agentRemove, patch } = routeChange(agentId, change);
   return txPart(
     part,
     txUpdate(keys.agent(agentId), {
-      set: change.set,
-      remove: [...(change.remove ?? []), ...(change.leaveHeartbeatIndex ? ['GSI3PK', 'GSI3SK'] : [])],
+      set: agentSet,
+      remove: agentRemove,
       expectedVersion: guard.version,
-      condition: guardCondition(guard),
+      condition: where.and(guardCondition(guard), change.condition),
+      ...(change.bumpVersion === false ? { bumpVersion: false } : {}),
+      ...(change.mustExist === false ? { mustExist: false } : {}),
     }),
+    patch ? [patch] : [],
   );
 }
 
@@ -111,10 +226,53 @@ const demotePrimaryTx = (agentId: string, instanceId: string, at: string): TxPar
     set: { zombie_since: at },
   }, 'old-primary');
 
+const clientIndex = (clientId: string): ShardedIndex => ({
+  indexName: 'GSI1',
+  pkAttr: 'GSI1PK',
+  skAttr: 'GSI1SK',
+  partitions: keys.agentsOfClientShards(clientId),
+});
+const onlineIndex = (): ShardedIndex => ({ indexName: 'GSI3', pkAttr: 'GSI3PK', skAttr: 'GSI3SK', partitions: keys.onlineAgentsShards() });
+
+/** Agents read from an index, with their live items (one BatchGetItem per 100, eventually consistent). */
+export async function withLive(items: Item[]): Promise<Agent[]> {
+  if (items.length === 0) return [];
+  const liveKey = (i: Item) => keys.agentLive(String(i.id));
+  const lives = await batchGet(items.map(liveKey));
+  return items.map((i) => merged(i, lives.get(`${liveKey(i).PK}|${liveKey(i).SK}`) as AgentLive | undefined));
+}
+
+/** The input of the heartbeat's one write. */
+export interface HeartbeatWrite {
+  status: AgentStatus;
+  at: string;
+  /** The instance that sent it (the PRIMARY, or a replica / zombie). */
+  instanceId?: string;
+  placement: { instance_type?: string; az?: string; current_mode?: string };
+  /** A client caller: the agent must be this client's. */
+  clientId?: string;
+}
+
 export const agentsRepo = {
   async get(agentId: string): Promise<Agent | undefined> {
-    const item = await getItem(keys.agent(agentId));
-    return item ? toAgent(item) : undefined;
+    return (await this.getWithLive(agentId))?.agent;
+  },
+
+  /** The agent and its live item: one strongly consistent Query of both (≤ 4 KB: 1 read unit). */
+  async getWithLive(agentId: string): Promise<{ agent: Agent; live: AgentLive | undefined } | undefined> {
+    const out = await ddb.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.agent(agentId).PK, ':prefix': keys.agentItemsPrefix },
+        ConsistentRead: true,
+      }),
+    );
+    const items = out.Items ?? [];
+    const agentItemRead = items.find((i) => i.SK === keys.agent(agentId).SK);
+    if (!agentItemRead) return undefined;
+    const live = items.find((i) => i.SK === keys.agentLive(agentId).SK) as AgentLive | undefined;
+    return { agent: merged(agentItemRead, live), live };
   },
 
   /** The live agent of (client, logical_agent_id), through its guard item. */
@@ -134,6 +292,7 @@ export const agentsRepo = {
     try {
       await transact([
         txPart('agent', txPut(agentItem(agent))),
+        txPart('agent-live', txPut(liveItem(agent), { overwrite: true })),
         txPart('logical-id', txPut({ ...keys.logicalAgent(agent.client_id, agent.logical_agent_id), entity: 'logical-agent', agent_id: agent.id })),
         instancesRepo.createTx(primary, {}, 'primary'),
         txPart(
@@ -188,12 +347,30 @@ export const agentsRepo = {
     return (await this.get(agent.id)) as Agent;
   },
 
-  /** Version-checked (or unconditional, when no version is given) change of agent fields. */
+  /**
+   * Version-checked (or unconditional, when no version is given) change of agent fields; live
+   * fields land on the live item. Undefined when the agent does not exist.
+   */
   async update(agentId: string, spec: { set: Record<string, unknown>; expectedVersion?: number }): Promise<Agent | undefined> {
-    const item = await updateItem<Record<string, unknown>>(keys.agent(agentId), spec);
+    const liveOnly = Object.keys(spec.set).every((k) => LIVE_FIELDS.has(k)) && spec.expectedVersion === undefined;
+    try {
+      await transact([
+        liveOnly
+          ? txPart('agent-live', txUpdate(keys.agentLive(agentId), { set: spec.set, bumpVersion: false, mustExist: false }))
+          : agentUpdateTx(agentId, { set: spec.set, guard: { version: spec.expectedVersion }, condition: undefined }),
+      ]);
+    } catch (err) {
+      if (!(err instanceof TransactionConflict) || !err.failedOn('agent')) throw err;
+      const current = await this.get(agentId);
+      if (!current) return undefined;
+      if (spec.expectedVersion !== undefined && current.version !== spec.expectedVersion) {
+        throw new VersionConflictError(current.version, { cause: err });
+      }
+      throw new ConflictError('INVALID_TRANSITION', 'the resource is not in a state that allows this change', [], { cause: err });
+    }
     // A changed hostname becomes searchable (admin search; the entry is idempotent).
-    if (item && typeof spec.set.hostname === 'string') await putSearchEntries('agent', [[spec.set.hostname, agentId]]);
-    return item ? toAgent(item) : undefined;
+    if (typeof spec.set.hostname === 'string') await putSearchEntries('agent', [[spec.set.hostname, agentId]]);
+    return this.get(agentId);
   },
 
   /** Transaction part: a guarded change of a live agent (version bumped); see {@link AgentChange}. */
@@ -207,138 +384,167 @@ export const agentsRepo = {
   movePrimaryTx: (agent: Pick<Agent, 'id' | 'primary_instance_id'>, next: Instance, set: Record<string, unknown>): TxPart =>
     movePrimaryTx(agent.id, agent.primary_instance_id ?? null, { ...primaryFields(next), ...set }),
 
+  /** A status change outside a wider transaction (no version bump): false when the agent is deleted or gone. */
+  async setStatus(agentId: string, status: AgentStatus): Promise<boolean> {
+    try {
+      await transact([agentUpdateTx(agentId, { set: { status }, bumpVersion: false })]);
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionConflict && err.failedOn('agent')) return false;
+      throw err;
+    }
+  },
+
+  /**
+   * Remembers that a pending-commands poll found nothing deliverable at command revision
+   * `revision` (`mark` also names the agent's major version); a command queued meanwhile bumped the
+   * revision, so the condition keeps the mark from hiding it.
+   */
+  async markCommandsSeen(agentId: string, revision: number, mark: string): Promise<boolean> {
+    return updateIf(keys.agentLive(agentId), {
+      set: { commands_seen: mark },
+      bumpVersion: false,
+      mustExist: false,
+      condition: revision === 0 ? where.or(where.absent('command_rev'), where.eq('command_rev', 0)) : where.eq('command_rev', revision),
+    });
+  },
+
   /**
    * Ends a rebalance notice once its window passed, only while the notice and the PRIMARY are
    * still the ones the caller read; false when they changed (or the agent is gone).
    */
   async clearRebalanceNotice(agentId: string, primaryInstanceId: string): Promise<boolean> {
     try {
-      const item = await updateItem(keys.agent(agentId), {
-        set: { notice_status: 'none', notice_deadline: null },
-        condition: where.and(where.eq('notice_status', 'rebalance'), where.eq('primary_instance_id', primaryInstanceId)),
-      });
-      return item !== undefined;
+      await transact([
+        agentUpdateTx(agentId, {
+          set: { notice_status: 'none', notice_deadline: null },
+          condition: where.and(where.eq('notice_status', 'rebalance'), where.eq('primary_instance_id', primaryInstanceId)),
+        }),
+      ]);
+      return true;
     } catch (err) {
-      if (err instanceof ConflictError) return false;
+      if (err instanceof TransactionConflict && err.failedOn('agent')) return false;
       throw err;
     }
   },
 
   /**
-   * A heartbeat: telemetry, not an edit, so it does not bump `version` (a client's config update
-   * would otherwise conflict every 30 s). Online and switching agents are kept in the heartbeat
-   * index; others leave it. One conditional UpdateItem: `guard` lets the caller fold its checks
-   * (owner, PRIMARY, keep-switching) into the condition, and the old item comes back either way
-   * (ALL_OLD on success and on a failed condition), so the common case costs one round trip.
+   * The heartbeat's one write (README "Access patterns"): `last_heartbeat_at` on the live item,
+   * conditioned on everything the heartbeat would otherwise change being already so — the caller
+   * owns the agent, the status stays (`switching` is kept while a command is in flight), the
+   * sender is the PRIMARY and the placement is unchanged. 1 write unit, no index, no version bump.
+   * When it refuses (a change, a replica, a deleted agent, a live item not written yet), the caller
+   * takes the slow path: {@link agentsRepo.applyHeartbeat}.
    */
-  async recordHeartbeat(
-    agentId: string,
-    status: AgentStatus,
-    at: string,
-    placement: Record<string, unknown>,
-    guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean } = {},
-  ): Promise<{ updated: boolean; old: Agent | undefined }> {
-    const tracked = HEARTBEAT_TRACKED.has(status);
-    const update = buildUpdate(keys.agent(agentId), {
-      set: { status, last_heartbeat_at: at, ...placement, ...(tracked ? keys.heartbeatIndex(at) : {}) },
-      remove: tracked ? [] : ['GSI3PK', 'GSI3SK'],
+  async recordHeartbeat(agentId: string, hb: HeartbeatWrite): Promise<AgentLive | undefined> {
+    const { placement } = hb;
+    const update = buildUpdate(keys.agentLive(agentId), {
+      set: { last_heartbeat_at: hb.at },
       bumpVersion: false,
       condition: where.and(
-        where.ne('status', 'deleted'),
-        guard.clientId && where.eq('client_id', guard.clientId),
-        guard.primaryInstanceId && where.or(where.empty('primary_instance_id'), where.eq('primary_instance_id', guard.primaryInstanceId)),
-        // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
-        guard.keepSwitching &&
-          where.not(where.and(where.eq('status', 'switching'), where.exists('inflight_command_id'), where.ne('inflight_command_id', null)) as Condition),
+        hb.clientId ? where.eq('client_id', hb.clientId) : where.exists('client_id'),
+        hb.status === 'online'
+          ? where.or(
+              where.eq('status', 'online'),
+              where.and(where.eq('status', 'switching'), where.exists('inflight_command_id'), where.ne('inflight_command_id', null)),
+            )
+          : where.eq('status', hb.status),
+        hb.instanceId
+          ? where.eq('primary_instance_id', hb.instanceId)
+          : where.and(where.exists('primary_instance_id'), where.ne('primary_instance_id', null)),
+        placement.instance_type !== undefined && where.eq('instance_type', placement.instance_type),
+        placement.az !== undefined && where.eq('az', placement.az),
+        placement.current_mode !== undefined && where.eq('current_mode', placement.current_mode),
       ),
     });
     try {
-      const out = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-      return { updated: true, old: out.Attributes ? toAgent(out.Attributes) : undefined };
+      const out = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_OLD' }));
+      return out.Attributes as AgentLive;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const old = oldItemOf(err);
-      return { updated: false, old: old ? toAgent(old) : undefined };
-    }
-  },
-
-  /** Offline by timeout, only if no heartbeat arrived since the job read the agent. */
-  async markOfflineIfStale(agentId: string, lastHeartbeatAt: string, cutoff: string): Promise<boolean> {
-    try {
-      await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.agent(agentId),
-          UpdateExpression: 'SET #status = :offline REMOVE GSI3PK, GSI3SK',
-          ConditionExpression:
-            '#status IN (:online, :switching) AND last_heartbeat_at = :seen AND last_heartbeat_at < :cutoff',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':offline': 'offline',
-            ':online': 'online',
-            ':switching': 'switching',
-            ':seen': lastHeartbeatAt,
-            ':cutoff': cutoff,
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionFailure(err)) return undefined;
       throw err;
     }
   },
 
-  /** Online agents whose last heartbeat is older than `before` (GSI3, sparse). */
-  async listStale(before: string, limit = 500): Promise<Agent[]> {
-    const items = await queryAll<Record<string, unknown>>(
-      {
-        IndexName: 'GSI3',
-        KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :before',
-        ExpressionAttributeValues: { ':pk': keys.heartbeatIndex('').GSI3PK, ':before': before },
-      },
-      limit,
-    );
-    return items.map(toAgent);
+  /**
+   * The heartbeat's slow path: the agent as read (`agent`) gets `status` and the placement, its live
+   * item the heartbeat and a full copy — one transaction conditioned on the status, PRIMARY and
+   * in-flight slot read (false: they moved; re-read and decide again). Re-keys the agent's index
+   * entries too, so an agent stored before the sharded indexes moves to them on its next heartbeat.
+   */
+  async applyHeartbeat(agent: Agent, status: AgentStatus, at: string, placement: HeartbeatWrite['placement']): Promise<boolean> {
+    const changes = Object.fromEntries(Object.entries(placement).filter(([, v]) => v !== undefined));
+    const next: Agent = { ...agent, status, ...changes } as Agent;
+    try {
+      await transact([
+        agentUpdateTx(agent.id, {
+          set: {
+            status,
+            ...changes,
+            ...keys.agentsOfClientIndex(agent.client_id, agent.created_at, agent.id),
+            ...keys.allAgentsIndex(agent.created_at, agent.id),
+          },
+          bumpVersion: false,
+          guard: { status: agent.status, primary: agent.primary_instance_id ?? null, inflight: agent.inflight_command_id ?? null },
+          live: { ...mirrorOf(next), entity: 'agent-live', last_heartbeat_at: at },
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionConflict && err.failedOn('agent')) return false;
+      throw err;
+    }
   },
 
-  /** A client's agents (GSI1), oldest first; deleted ones included (filter in the caller). */
+  /**
+   * Offline by timeout, only if no heartbeat arrived since the cutoff (the live item's condition)
+   * and the agent is still watched (online or switching).
+   */
+  async markOfflineIfStale(agentId: string, cutoff: string): Promise<boolean> {
+    try {
+      await transact([
+        agentUpdateTx(agentId, {
+          set: { status: 'offline' },
+          bumpVersion: false,
+          condition: where.in('status', ['online', 'switching']),
+          liveCondition: where.or(where.absent('last_heartbeat_at'), where.lt('last_heartbeat_at', cutoff)),
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionConflict) return false;
+      throw err;
+    }
+  },
+
+  /**
+   * Every agent the timeout job watches (online or switching), with its last heartbeat: the sharded
+   * online index (only the attributes the job uses travel) and the members' live items.
+   */
+  async listOnline(): Promise<Array<Pick<Agent, 'id' | 'client_id' | 'status' | 'hostname' | 'last_heartbeat_at'>>> {
+    return withLive(await shardedAll<Item>(onlineIndex(), { projection: ['id', 'client_id', 'status', 'hostname', 'last_heartbeat_at'] }));
+  },
+
+  /** A client's agents (GSI1, sharded), oldest first; deleted ones included (filter in the caller). */
   async listByClient(clientId: string, limit: number, nextToken?: string, newestFirst = false) {
-    const page = await queryPage<Record<string, unknown>>(
-      {
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.agentsOfClientIndex(clientId, '', '').GSI1PK },
-        ScanIndexForward: !newestFirst,
-      },
-      limit,
-      nextToken,
-    );
-    return { items: page.items.map(toAgent), nextToken: page.nextToken };
+    const page = await shardedPage<Item>(clientIndex(clientId), limit, nextToken, { newestFirst });
+    return { items: await withLive(page.items), nextToken: page.nextToken };
   },
 
-  /** Every agent of a client (bounded by max_agents plus deleted history). */
+  /** Every agent of a client (bounded by max_agents plus deleted history), oldest first. */
   async listAllByClient(clientId: string): Promise<Agent[]> {
-    const items = await queryAll<Record<string, unknown>>({
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.agentsOfClientIndex(clientId, '', '').GSI1PK },
-    });
-    return items.map(toAgent);
+    return withLive(await shardedAll<Item>(clientIndex(clientId)));
   },
 
   /** Soft delete: status deleted, guard released, live counter decremented — one transaction. */
   async markDeleted(agent: Agent, at: string, extra: TxPart[] = [], ttl?: number): Promise<void> {
     await transact([
-      txPart(
-        'agent',
-        txUpdate(keys.agent(agent.id), {
-          set: { 'status': 'deleted', 'deleted_at': at, 'enabled': false, 'config.enabled': false, ...(ttl ? { ttl } : {}) },
-          remove: ['GSI3PK', 'GSI3SK', 'inflight_command_id'],
-          condition: where.ne('status', 'deleted'),
-          mustExist: false,
-        }),
-      ),
+      agentUpdateTx(agent.id, {
+        set: { 'status': 'deleted', 'deleted_at': at, 'enabled': false, 'config.enabled': false, ...(ttl ? { ttl } : {}) },
+        remove: ['inflight_command_id'],
+        mustExist: false,
+        live: ttl ? { ttl } : {},
+      }),
       txPart('logical-id', txDelete(keys.logicalAgent(agent.client_id, agent.logical_agent_id), where.eq('agent_id', agent.id))),
       txPart(
         'live-counter',

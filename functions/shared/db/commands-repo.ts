@@ -1,7 +1,8 @@
 import { addSeconds, deliveredLifetimeSeconds } from '../domain/commands.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Command, CommandStatus } from '../domain/types.js';
-import { getItem, queryAll, queryPage, stripKeys, txPut, txUpdate, updateIf, where } from './conditions.js';
+import { agentsRepo } from './agents-repo.js';
+import { getItem, queryAll, queryPage, stripKeys, txPut, txUpdate, where } from './conditions.js';
 import { keys } from './keys.js';
 import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
@@ -24,8 +25,13 @@ const OPEN_STATUSES = ['pending', 'acknowledged', 'executing'];
 /** Leaving every index: a final command is neither pending nor open. */
 const INDEXES = ['GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'];
 
-/** Transaction part that creates a command (never overwrites). */
-const createTx = (command: Command, part = 'command'): TxPart => txPart(part, txPut(commandItem(command)));
+/**
+ * Transaction part that creates a command (never overwrites). It bumps the agent's command revision
+ * on its live item in the same transaction: the pending-commands poll trusts its "nothing
+ * deliverable" mark only while that revision is unchanged.
+ */
+const createTx = (command: Command, part = 'command'): TxPart =>
+  txPart(part, txPut(commandItem(command)), [{ part: 'agent-live', key: keys.agentLive(command.agent_id), add: { command_rev: 1 } }]);
 
 /** Transaction part that cancels a pending command (its condition fails if it moved on). */
 const cancelTx = (command: Command, at: string, reason: string, part = 'cancel-command'): TxPart =>
@@ -81,6 +87,18 @@ export const commandsRepo = {
     return page.items.map(toCommand);
   },
 
+  /** Whether the agent has a pending command matching `match`: its item collection read strongly (the index may lag). */
+  async anyPending(agentId: string, match: (c: Command) => boolean): Promise<boolean> {
+    const items = await queryAll<Record<string, unknown>>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': keys.agent(agentId).PK, ':prefix': keys.commandPrefix, ':pending': 'pending' },
+      ConsistentRead: true,
+    });
+    return items.map(toCommand).some(match);
+  },
+
   /** Every command of an agent (item collection), for history views and cancellation sweeps. */
   async listByAgent(agentId: string): Promise<Command[]> {
     const items = await queryAll<Record<string, unknown>>({
@@ -123,14 +141,15 @@ export const commandsRepo = {
             mustExist: false,
           }),
         ),
-        txPart(
-          'inflight-slot',
-          txUpdate(keys.agent(command.agent_id), {
+        agentsRepo.updateTx(
+          command.agent_id,
+          {
             set: { inflight_command_id: command.id, ...(switching ? { status: 'switching' } : {}) },
             bumpVersion: false,
             mustExist: false,
-            condition: where.and(where.empty('inflight_command_id'), where.ne('status', 'deleted')),
-          }),
+            condition: where.empty('inflight_command_id'),
+          },
+          'inflight-slot',
         ),
       ]);
       return true;
@@ -149,14 +168,10 @@ export const commandsRepo = {
     try {
       await transact([
         result,
-        txPart(
+        agentsRepo.updateTx(
+          command.agent_id,
+          { remove: ['inflight_command_id'], bumpVersion: false, mustExist: false, condition: where.eq('inflight_command_id', command.id) },
           'inflight-slot',
-          txUpdate(keys.agent(command.agent_id), {
-            remove: ['inflight_command_id'],
-            bumpVersion: false,
-            mustExist: false,
-            condition: where.eq('inflight_command_id', command.id),
-          }),
         ),
       ]);
     } catch (err) {
@@ -167,11 +182,10 @@ export const commandsRepo = {
     }
     if (status !== 'expired') {
       // Leaving `switching` is a separate, conditional write: only a switching agent changes.
-      await updateIf(keys.agent(command.agent_id), {
-        set: { status: 'online' },
-        bumpVersion: false,
-        mustExist: false,
-        condition: where.eq('status', 'switching'),
+      await transact([
+        agentsRepo.updateTx(command.agent_id, { set: { status: 'online' }, bumpVersion: false, condition: where.eq('status', 'switching') }),
+      ]).catch((err: unknown) => {
+        if (!(err instanceof TransactionConflict)) throw err;
       });
     }
   },

@@ -466,12 +466,12 @@ export async function batchDelete(keyList: Key[], concurrency = 4): Promise<void
 }
 
 /**
- * BatchGetItem for up to any number of keys (100 per call). Returns the items found, keyed by
- * `PK|SK`; missing keys are simply absent. Keys DynamoDB leaves unprocessed (throttling) are
- * retried with back-off; still unprocessed after {@link BATCH_ATTEMPTS} calls, the read fails
- * loudly — a partial answer would look like items that do not exist.
+ * BatchGetItem for any number of keys (100 per call, `concurrency` calls in flight). Returns the
+ * items found, keyed by `PK|SK`; missing keys are simply absent. Keys DynamoDB leaves unprocessed
+ * (throttling) are retried with back-off; still unprocessed after {@link BATCH_ATTEMPTS} calls, the
+ * read fails loudly — a partial answer would look like items that do not exist.
  */
-export async function batchGet(keyList: Key[], projection?: string[]): Promise<Map<string, Item>> {
+export async function batchGet(keyList: Key[], projection?: string[], concurrency = 8): Promise<Map<string, Item>> {
   const out = new Map<string, Item>();
   const unique = [...new Map(keyList.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
   const names: Record<string, string> = {};
@@ -483,24 +483,30 @@ export async function batchGet(keyList: Key[], projection?: string[]): Promise<M
         })
         .join(', ')
     : undefined;
-  for (let i = 0; i < unique.length; i += 100) {
-    let pending: Key[] | undefined = unique.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await backoff(attempt);
-      const res = await ddb.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [tableName()]: {
-              Keys: pending,
-              ...(projectionExpression ? { ProjectionExpression: projectionExpression, ExpressionAttributeNames: names } : {}),
+  const batches: Key[][] = [];
+  for (let i = 0; i < unique.length; i += 100) batches.push(unique.slice(i, i + 100));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      let pending: Key[] | undefined = batches[next++] as Key[];
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt >= BATCH_ATTEMPTS) throw new BatchIncompleteError(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await backoff(attempt);
+        const res = await ddb.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName()]: {
+                Keys: pending,
+                ...(projectionExpression ? { ProjectionExpression: projectionExpression, ExpressionAttributeNames: names } : {}),
+              },
             },
-          },
-        }),
-      );
-      for (const item of res.Responses?.[tableName()] ?? []) out.set(`${String(item.PK)}|${String(item.SK)}`, item);
-      pending = res.UnprocessedKeys?.[tableName()]?.Keys as Key[] | undefined;
+          }),
+        );
+        for (const item of res.Responses?.[tableName()] ?? []) out.set(`${String(item.PK)}|${String(item.SK)}`, item);
+        pending = res.UnprocessedKeys?.[tableName()]?.Keys as Key[] | undefined;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
   return out;
 }

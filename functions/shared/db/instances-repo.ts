@@ -2,9 +2,11 @@ import { ttlAfterDays } from '../domain/ids.js';
 import { TERMINATED_RETENTION_DAYS } from '../domain/instances.js';
 import type { Instance, InstanceRole, Mode } from '../domain/types.js';
 import {
+  batchGet,
   type Condition,
   filledPage,
   getItem,
+  type Item,
   queryAll,
   stripKeys,
   txPut,
@@ -89,11 +91,60 @@ function clientInstanceFilter(f: ClientInstanceFilter): Condition | undefined {
 
 const toInstance = (item: Record<string, unknown>) => stripKeys(item) as unknown as Instance;
 
+/**
+ * An instance's telemetry lives on its own small item (keys.instanceLive), in no index: the
+ * `last_seen_at` of heartbeats and reports and the accrued savings change every few minutes, and on
+ * the instance item each change would rewrite its three index entries (ALL projections). Readers
+ * see one instance: the later `last_seen_at` of the two items, and the sum of the savings.
+ */
+interface InstanceLive {
+  agent_id?: string;
+  last_seen_at?: string | null;
+  accrued_savings?: number;
+}
+
+function withTelemetry(item: Item, live: InstanceLive | undefined): Instance {
+  const instance = toInstance(item);
+  if (!live) return instance;
+  const seen = [instance.last_seen_at, live.last_seen_at].filter((t): t is string => typeof t === 'string').sort().at(-1) ?? null;
+  return {
+    ...instance,
+    last_seen_at: seen,
+    ...(live.accrued_savings !== undefined ? { accrued_savings: (instance.accrued_savings ?? 0) + live.accrued_savings } : {}),
+  };
+}
+
+/** Instances read from an index, with their telemetry items (one BatchGetItem per 100). */
+async function withLive(items: Item[]): Promise<Instance[]> {
+  if (items.length === 0) return [];
+  const liveKey = (i: Item) => keys.instanceLive(String(i.id));
+  const lives = await batchGet(items.map(liveKey));
+  return items.map((i) => withTelemetry(i, lives.get(`${liveKey(i).PK}|${liveKey(i).SK}`) as InstanceLive | undefined));
+}
+
+/** Prices a report refreshes: telemetry too (no version bump), but shown in the indexed lists. */
+const PRICE_FIELDS = new Set(['spot_price', 'ondemand_price', 'baseline_ondemand_price']);
+
 export const instancesRepo = {
+  /** The instance item (its telemetry item only matters to the views: see {@link withLive}). */
   async get(instanceId: string): Promise<Instance | undefined> {
     const item = await getItem(keys.instance(instanceId));
     return item ? toInstance(item) : undefined;
   },
+
+  /** The instance with its telemetry (`last_seen_at`, accrued savings): one strongly consistent Query of both items. */
+  async getWithTelemetry(instanceId: string): Promise<Instance | undefined> {
+    const items = await queryAll<Item>({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.instance(instanceId).PK, ':prefix': keys.instance(instanceId).SK },
+      ConsistentRead: true,
+    });
+    const item = items.find((i) => i.SK === keys.instance(instanceId).SK);
+    return item ? withTelemetry(item, items.find((i) => i.SK === keys.instanceLive(instanceId).SK) as InstanceLive | undefined) : undefined;
+  },
+
+  /** Instances read from an index, with their telemetry (for the views). */
+  withLive,
 
   /** An agent's instances with a role (GSI1 `AGENT#<aid>#INSTANCES`, sort key prefix = role). */
   async listByAgent(agentId: string, role?: InstanceRole): Promise<Instance[]> {
@@ -128,16 +179,26 @@ export const instancesRepo = {
       nextToken,
       20,
     );
-    return { items: page.items.map(toInstance), nextToken: page.nextToken };
+    return { items: await withLive(page.items), nextToken: page.nextToken };
   },
 
-  /** A field update that keeps the role and the keys (use {@link instancesRepo.changeRole} to change the role). */
+  /**
+   * A field update that keeps the role and the keys (use {@link instancesRepo.changeRole} to change
+   * the role). `last_seen_at` goes to the telemetry item; an update of prices only (a report) does
+   * not bump the version, so unchanged prices leave the instance and its index entries untouched.
+   */
   async update(
     instanceId: string,
     spec: { set: Partial<Omit<Instance, 'id' | 'role' | 'agent_id' | 'client_id' | 'created_at' | 'version'>>; expectedVersion?: number },
   ): Promise<Instance | undefined> {
-    const item = await updateItem<Record<string, unknown>>(keys.instance(instanceId), spec);
-    return item ? toInstance(item) : undefined;
+    const { last_seen_at: seen, ...set } = spec.set;
+    const telemetryOnly = spec.expectedVersion === undefined && Object.keys(set).every((k) => PRICE_FIELDS.has(k));
+    const [item] = await Promise.all([
+      updateItem<Record<string, unknown>>(keys.instance(instanceId), { ...spec, set, ...(telemetryOnly ? { bumpVersion: false } : {}) }),
+      typeof seen === 'string' ? updateIf(keys.instanceLive(instanceId), { set: { last_seen_at: seen }, bumpVersion: false, mustExist: false }) : undefined,
+    ]);
+    if (!item) return undefined;
+    return typeof seen === 'string' ? withTelemetry(item, { last_seen_at: seen }) : toInstance(item);
   },
 
   /**
@@ -193,13 +254,26 @@ export const instancesRepo = {
     return item ? toInstance(item) : undefined;
   },
 
-  /** Telemetry only (heartbeat of a REPLICA/ZOMBIE): no version bump, so user edits do not conflict. */
-  async touch(instanceId: string, at: string): Promise<void> {
-    await updateIf(keys.instance(instanceId), { set: { last_seen_at: at }, bumpVersion: false });
+  /**
+   * The heartbeat of a REPLICA/ZOMBIE: its `last_seen_at` on the telemetry item, only when the
+   * instance is `agentId`'s (an instance id of another agent or client is never written). One
+   * conditional write; the first time, the owner is read from the instance item and recorded.
+   */
+  async touch(instanceId: string, agentId: string, at: string): Promise<boolean> {
+    const key = keys.instanceLive(instanceId);
+    if (await updateIf(key, { set: { last_seen_at: at }, bumpVersion: false, condition: where.eq('agent_id', agentId) })) return true;
+    const instance = await getItem<Instance>(keys.instance(instanceId));
+    if (instance?.agent_id !== agentId) return false;
+    return updateIf(key, {
+      set: { last_seen_at: at, agent_id: agentId, entity: 'instance-live' },
+      bumpVersion: false,
+      mustExist: false,
+      condition: where.or(where.absent('agent_id'), where.eq('agent_id', agentId)),
+    });
   },
 
-  /** Transaction part adding to the instance's accrued savings (the savings ledger). */
+  /** Transaction part adding to the instance's accrued savings (the savings ledger), on its telemetry item. */
   accrueSavingsTx(instanceId: string, amount: number): TxPart {
-    return txPart('instance-savings', txUpdate(keys.instance(instanceId), { add: { accrued_savings: amount }, bumpVersion: false }));
+    return txPart('instance-savings', txUpdate(keys.instanceLive(instanceId), { add: { accrued_savings: amount }, bumpVersion: false, mustExist: false }));
   },
 };

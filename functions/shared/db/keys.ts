@@ -6,6 +6,30 @@
 
 type Key = { PK: string; SK: string };
 
+/**
+ * Write sharding (README "Access patterns"): a logical index partition that every agent of a fleet
+ * writes (all agents, a client's agents, the online agents) is spread over SHARDS partition key
+ * values `<base>#S00`…`<base>#S15`, chosen by a stable hash of the agent's id; readers Query every
+ * shard in parallel (db/sharded.ts) and merge on the shared sort key.
+ */
+export const SHARDS = 16;
+/** Matches the shard suffix of a sharded partition key (the capacity bench folds shards back together). */
+export const SHARD_SUFFIX = /#S\d{2}$/;
+
+/** The shard of an id: FNV-1a (32 bit) of its UTF-16 code units, modulo `shards`, two digits. */
+export function shardOf(id: string, shards = SHARDS): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return String(h % shards).padStart(2, '0');
+}
+
+const shardKey = (base: string, id: string): string => `${base}#S${shardOf(id)}`;
+/** Every shard of a logical partition, in shard order. */
+export const shardKeys = (base: string): string[] => Array.from({ length: SHARDS }, (_, i) => `${base}#S${String(i).padStart(2, '0')}`);
+
 /** Zero-padded so that lexical order = numeric order (priority 100 sorts first as "000"). */
 export const padPriorityDesc = (priority: number): string => String(1000 - priority).padStart(4, '0');
 
@@ -21,15 +45,30 @@ export const keys = {
 
   // ---- agents ----
   agent: (agentId: string): Key => ({ PK: `AGENT#${agentId}`, SK: 'AGENT' }),
-  /** GSI1: a client's agents (live and deleted), oldest first. */
+  /**
+   * The agent's small, fast-changing item (heartbeat telemetry, the savings watermark, and a copy of
+   * the fields the heartbeat decides on): in no index, so a heartbeat writes 1 unit and no index.
+   * Its sort key begins with `AGENT`, so one Query (`begins_with(SK, 'AGENT')`) reads both items.
+   */
+  agentLive: (agentId: string): Key => ({ PK: `AGENT#${agentId}`, SK: 'AGENT#LIVE' }),
+  /** Sort-key prefix shared by the agent item and its live item (one strongly consistent Query). */
+  agentItemsPrefix: 'AGENT',
+  /** GSI1 (sharded): a client's agents (live and deleted), oldest first. */
   agentsOfClientIndex: (clientId: string, createdAt: string, agentId: string) => ({
-    GSI1PK: `CLIENT#${clientId}#AGENTS`,
+    GSI1PK: shardKey(`CLIENT#${clientId}#AGENTS`, agentId),
     GSI1SK: `${createdAt}#${agentId}`,
   }),
-  /** GSI2: every agent of the installation (admin list), oldest first. */
-  allAgentsIndex: (createdAt: string, agentId: string) => ({ GSI2PK: 'AGENTS', GSI2SK: `${createdAt}#${agentId}` }),
-  /** GSI3 (sparse): online agents by last heartbeat, for the stale-agent timeout job. */
-  heartbeatIndex: (lastHeartbeatAt: string) => ({ GSI3PK: 'AGENTS#ONLINE', GSI3SK: lastHeartbeatAt }),
+  agentsOfClientShards: (clientId: string): string[] => shardKeys(`CLIENT#${clientId}#AGENTS`),
+  /** GSI2 (sharded): every agent of the installation (admin list), oldest first. */
+  allAgentsIndex: (createdAt: string, agentId: string) => ({ GSI2PK: shardKey('AGENTS', agentId), GSI2SK: `${createdAt}#${agentId}` }),
+  allAgentsShards: (): string[] => shardKeys('AGENTS'),
+  /**
+   * GSI3 (sparse, sharded): the agents the stale-agent job watches (status online or switching).
+   * Membership changes only with the status, never with a heartbeat: the job reads each member's
+   * live item for its last heartbeat.
+   */
+  onlineAgentsIndex: (agentId: string) => ({ GSI3PK: shardKey('AGENTS#ONLINE', agentId), GSI3SK: agentId }),
+  onlineAgentsShards: (): string[] => shardKeys('AGENTS#ONLINE'),
   /** Guard item: the one live agent of (client, logical_agent_id). Deleted with the agent. */
   logicalAgent: (clientId: string, logicalAgentId: string): Key => ({
     PK: `LOGICAL#${clientId}#${logicalAgentId}`,
@@ -38,6 +77,12 @@ export const keys = {
 
   // ---- instances (EC2 id is the key: instance → agent is one GetItem) ----
   instance: (instanceId: string): Key => ({ PK: `INSTANCE#${instanceId}`, SK: 'INSTANCE' }),
+  /**
+   * The instance's telemetry item (`last_seen_at` of heartbeats and reports, accrued savings): in no
+   * index, so periodic telemetry never rewrites the instance's three index entries. The instance
+   * views read it with the instance (BatchGetItem).
+   */
+  instanceLive: (instanceId: string): Key => ({ PK: `INSTANCE#${instanceId}`, SK: 'INSTANCE#LIVE' }),
   /** GSI1: an agent's instances by role (`PRIMARY#…`, `ZOMBIE#…`). */
   instancesOfAgentIndex: (agentId: string, role: string, instanceId: string) => ({
     GSI1PK: `AGENT#${agentId}#INSTANCES`,

@@ -92,13 +92,19 @@ export const savingsRepo = {
   async accrue(w: AccrualWrite): Promise<boolean> {
     const total = w.parts.reduce((acc, p) => addAmounts(acc, p), { ...ZERO_AMOUNTS });
     const parts: TxPart[] = [
+      // The watermark lives on the agent's live item (keys.agentLive: no index is rewritten every
+      // accrual); an agent stored before it had one carries it on the agent item, hence `absent`.
       txPart(
         'agent-watermark',
-        txUpdate(keys.agent(w.agentId), {
+        txUpdate(keys.agentLive(w.agentId), {
           set: { accrued_until: w.until },
           add: { accrued_savings_total: total.savings },
           bumpVersion: false,
-          condition: where.and(where.ne('status', 'deleted'), where.is('accrued_until', w.previous)),
+          mustExist: false,
+          condition: where.and(
+            where.not(where.eq('status', 'deleted')),
+            where.or(where.is('accrued_until', w.previous), where.absent('accrued_until')),
+          ),
         }),
       ),
     ];

@@ -7,7 +7,7 @@
  * tunable value, a model/engine upload is a JSON object validated against it, and
  * {@link createDefaultEngine} turns a parameter set into an engine. No code is ever uploaded.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Instant, toEpochMs } from './ids.js';
 import { round } from './numbers.js';
 import { type RankablePool, rankPools, type ScoredPool, scorePools } from './pool-ranking.js';

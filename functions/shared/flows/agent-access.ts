@@ -1,4 +1,4 @@
-import { agentsRepo } from '../db/agents-repo.js';
+import { type AgentLive, agentsRepo } from '../db/agents-repo.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { Agent, Caller } from '../domain/types.js';
 import { assertOwner } from '../http/auth.js';
@@ -13,8 +13,21 @@ export async function loadAgent(
   agentId: string,
   options: { allowDeletedForSeconds?: number; now?: Date } = {},
 ): Promise<Agent> {
-  const agent = await agentsRepo.get(agentId);
-  if (!agent) throw new NotFoundError('agent');
+  return (await loadAgentWithLive(caller, agentId, options)).agent;
+}
+
+/**
+ * {@link loadAgent}, with the agent's live item as read by the same strongly consistent Query
+ * (one read unit for both): the agent polls answer "nothing changed" from it without another read.
+ */
+export async function loadAgentWithLive(
+  caller: Caller,
+  agentId: string,
+  options: { allowDeletedForSeconds?: number; now?: Date } = {},
+): Promise<{ agent: Agent; live: AgentLive | undefined }> {
+  const found = await agentsRepo.getWithLive(agentId);
+  if (!found) throw new NotFoundError('agent');
+  const { agent } = found;
   assertOwner(caller, agent.client_id, 'agent');
   if (agent.status === 'deleted') {
     const grace = options.allowDeletedForSeconds ?? 0;
@@ -22,7 +35,7 @@ export async function loadAgent(
     const now = (options.now ?? new Date()).getTime();
     if (grace <= 0 || now - deletedAt > grace * 1000) throw new NotFoundError('agent', 'AGENT_DELETED');
   }
-  return agent;
+  return found;
 }
 
 /** Replica and termination routes answer for 24 h after a delete so the agent can clean up. */

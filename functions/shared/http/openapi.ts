@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as resource from './resource-schemas.js';
 import type { AnyObjectSchema, RouteDef } from './route.js';
 import { errorSchema } from './schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { nullable, obj } from './schemas.js';
 
 /**

@@ -11,6 +11,7 @@
  *   the real price history shipped in bin/data/, time-shifted to now, so the local market lives.
  */
 
+import type * as AwsMarket from './aws-market-source.js';
 import type { AwsMarketSourceOptions } from './aws-market-source.js';
 import type { MarketPriceSource } from './port.js';
 
@@ -30,11 +31,16 @@ export function useMarketPriceSource(source: MarketPriceSource | undefined): Mar
 }
 
 /**
- * The AWS implementation (EC2 and Price List SDKs). The one place that loads it: a function that
- * never reads the market does not load those SDKs.
+ * The AWS implementation (EC2 and Price List SDKs), the one place that loads it. Deployed, it is a
+ * bundle of its own beside index.mjs (job-table `lazyBundles`), so no cold start parses those SDKs;
+ * from the sources (local runtime, tests, scripts) it is the module itself.
  */
+const AWS_MARKET_MODULE = import.meta.url.endsWith('.mjs') ? './aws-market-source.mjs' : './aws-market-source.js';
+
 export async function awsMarketSource(options?: AwsMarketSourceOptions): Promise<MarketPriceSource> {
-  return (await import('./aws-market-source.js')).createAwsMarketSource(options);
+  // A variable, not a literal: the bundler must leave this import to run time.
+  const module = (await import(AWS_MARKET_MODULE)) as typeof AwsMarket;
+  return module.createAwsMarketSource(options);
 }
 
 /** The market source in use: the installed one, else AWS (its SDK clients load only when first needed). */

@@ -19,7 +19,7 @@ describe('agent-heartbeat-timeout job', () => {
     const alive = await registerAgentInProcess(c.token);
     const later = new Date(Date.now() + 121_000);
     // The live agent heartbeats "just now" relative to the job's clock.
-    await agentsRepo.recordHeartbeat(alive.agentId, 'online', new Date(later.getTime() - 5_000).toISOString(), {});
+    await agentsRepo.update(alive.agentId, { set: { last_heartbeat_at: new Date(later.getTime() - 5_000).toISOString() } });
 
     await timeOutStaleAgents(later);
     expect((await agentsRepo.get(silent.agentId))?.status).toBe('offline');

@@ -44,7 +44,7 @@ describe('savings ledger accrual', () => {
     expect(total.spot_hours).toBeCloseTo(2, 9);
     expect(total.actual_cost).toBeCloseTo(0.06, 9);
     expect((await agentsRepo.get(t.agentId))?.accrued_until).toBe(now.toISOString());
-    expect((await instancesRepo.get(t.instanceId))?.accrued_savings).toBeCloseTo(0.14, 9);
+    expect((await instancesRepo.getWithTelemetry(t.instanceId))?.accrued_savings).toBeCloseTo(0.14, 9);
     // The client's day buckets hold the same amount.
     const clientDays = await savingsRepo.clientDays(t.clientId, utcDay(now.getTime() - DAY), utcDay(now.getTime()));
     expect(clientDays.reduce((a, d) => a + d.savings, 0)).toBeCloseTo(0.14, 9);
@@ -64,8 +64,8 @@ describe('savings ledger accrual', () => {
     expect(await accrueAgent(afterSwitch, now)).toBe('accrued');
     // 0.5 h × (0.1 − 0.05) on the old instance + 0.5 h × (0.1 − 0.03) on the new one.
     expect((await ledgerTotal(t.agentId, now)).savings).toBeCloseTo(0.025 + 0.035, 9);
-    expect((await instancesRepo.get(t.instanceId))?.accrued_savings).toBeCloseTo(0.025, 9);
-    expect((await instancesRepo.get(newId))?.accrued_savings).toBeCloseTo(0.035, 9);
+    expect((await instancesRepo.getWithTelemetry(t.instanceId))?.accrued_savings).toBeCloseTo(0.025, 9);
+    expect((await instancesRepo.getWithTelemetry(newId))?.accrued_savings).toBeCloseTo(0.035, 9);
   });
 
   it('an agent that went silent earns nothing after its last heartbeat + 5 min, and the gap is not counted later', async () => {

@@ -157,7 +157,7 @@ export async function digestOfB(world: World): Promise<string> {
     byPk(keys.notification(b.notificationId).PK),
     byPk(keys.feedEvent(b.client.id, '').PK),
     byPk(keys.logicalAgent(b.client.id, b.agent.logicalAgentId).PK),
-    byIndex('GSI1', keys.agentsOfClientIndex(b.client.id, '', '').GSI1PK),
+    ...keys.agentsOfClientShards(b.client.id).map((pk) => byIndex('GSI1', pk)),
     byIndex('GSI2', keys.instancesOfClientIndex(b.client.id, '', '').GSI2PK),
     byIndex('GSI1', keys.notificationsOfClientIndex(b.client.id, '', '').GSI1PK),
     byIndex('GSI1', keys.instancesOfAgentIndex(b.agent.agentId, '', '').GSI1PK),

@@ -1,6 +1,7 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ddb, tableName } from '../../../../functions/shared/db/client.js';
+import { keys } from '../../../../functions/shared/db/keys.js';
 import { registerAgent, tenant } from '../../../support/seed.js';
 
 /**
@@ -35,6 +36,53 @@ describe('instance index invariant', () => {
       start = out.LastEvaluatedKey;
     } while (start);
     expect(seen).toBeGreaterThanOrEqual(2);
+    expect(wrong).toEqual([]);
+  });
+});
+
+/**
+ * The agent's live item copies what the heartbeat decides on (agents-repo MIRRORED): every write of
+ * those fields patches it in the same transaction. Read together atomically (TransactGetItems), an
+ * agent and a complete live item (one a heartbeat wrote: it has `client_id`) always agree, and the
+ * agent is in the online index exactly while it is online or switching.
+ */
+describe('agent live-item invariant', () => {
+  it('every agent agrees with its live item, and is in the online index exactly while watched', async () => {
+    const t = await tenant();
+    await registerAgent(t.token, { logicalAgentId: t.agent.logicalAgentId });
+    const agents: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await ddb.send(
+        new ScanCommand({
+          TableName: tableName(),
+          FilterExpression: 'entity = :agent',
+          ExpressionAttributeValues: { ':agent': 'agent' },
+          ProjectionExpression: 'id',
+          ExclusiveStartKey: start,
+        }),
+      );
+      agents.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    expect(agents.length).toBeGreaterThanOrEqual(2);
+    const wrong: string[] = [];
+    for (const { id } of agents.slice(0, 400)) {
+      const out = await ddb.send(
+        new TransactGetCommand({
+          TransactItems: [keys.agent(String(id)), keys.agentLive(String(id))].map((Key) => ({ Get: { TableName: tableName(), Key } })),
+        }),
+      );
+      const [agent, live] = (out.Responses ?? []).map((r) => r.Item);
+      if (!agent) continue;
+      const watched = agent.status === 'online' || agent.status === 'switching';
+      if (watched !== (agent.GSI3PK === keys.onlineAgentsIndex(String(id)).GSI3PK)) wrong.push(`${String(id)}: ${String(agent.status)} in ${String(agent.GSI3PK)}`);
+      if (!live?.client_id) continue;
+      for (const field of ['status', 'primary_instance_id', 'inflight_command_id', 'instance_type', 'az', 'current_mode']) {
+        if ((agent[field] ?? null) !== (live[field] ?? null)) wrong.push(`${String(id)}.${field}: ${String(agent[field])} ≠ live ${String(live[field])}`);
+      }
+      if ((agent.config as { config_version?: number }).config_version !== live.config_version) wrong.push(`${String(id)}.config_version`);
+    }
     expect(wrong).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../../../functions/shared/domain/errors.js';
 import { errorResult } from '../../../../functions/shared/http/responses.js';
 import { parsePart } from '../../../../functions/shared/http/validation.js';
