@@ -1,6 +1,7 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './client.js';
 import { cancellationReasons, type TxItem } from './conditions.js';
+import { asUnavailable, THROTTLED_CANCELLATIONS } from './unavailable.js';
 
 /**
  * One named part of a TransactWriteItems call. The repositories build the parts
@@ -43,13 +44,17 @@ export class TransactionConflict extends Error {
   }
 }
 
-/** Writes the parts in one TransactWriteItems; a cancellation becomes a {@link TransactionConflict}. */
+/**
+ * Writes the parts in one TransactWriteItems; a cancellation becomes a {@link TransactionConflict}.
+ * A throttled one is not a lost race (retrying at once would only be throttled again): it is a
+ * ServiceUnavailableError, like any other throttled call.
+ */
 export async function transact(parts: readonly TxPart[]): Promise<void> {
   try {
     await ddb.send(new TransactWriteCommand({ TransactItems: parts.map((p) => p.item) }));
   } catch (err) {
     const codes = cancellationReasons(err);
-    if (!codes) throw err;
+    if (!codes || codes.some((c) => THROTTLED_CANCELLATIONS.has(c))) throw asUnavailable(err);
     throw new TransactionConflict(parts, codes, { cause: err });
   }
 }
