@@ -16,7 +16,6 @@ import {
   type Mode,
   type Replica,
 } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.js';
 import {
   activeReplicasOf,
@@ -27,7 +26,8 @@ import {
 } from '../shared/flows/agent-lifecycle.js';
 import { announcePrimaryTermination } from '../shared/flows/interruption/announcement.js';
 import { placeholderReplica } from '../shared/flows/replicas.js';
-import { logRegistration } from '../shared/instance-log.js';
+import { registrationEvents } from '../shared/instance-log.js';
+import { Outbox } from '../shared/outbox.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { agentView, configView } from '../shared/views/agent.js';
@@ -117,8 +117,9 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
         throw new ConflictError('ALREADY_EXISTS', 'this instance is the PRIMARY of another agent');
       }
       try {
-        const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement);
-        await logRegistration(input.instance_id, agent.id, existing.primary_instance_id, now);
+        const records = new Outbox().log(...registrationEvents(input.instance_id, existing.id, existing.primary_instance_id, now));
+        const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement, records.parts());
+        await records.committed();
         return { status: 200, body: registered(agent, false, 'PRIMARY', agent.config.enabled) };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 3) continue; // lost a race: re-read and retry
@@ -166,9 +167,10 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
       private_ip: primary.private_ip,
       public_ip: primary.public_ip,
     });
-    const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents);
+    const records = new Outbox().log(...registrationEvents(primary.id, agent.id, null, now));
+    const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents, records.parts());
     if (outcome === 'created') {
-      await logRegistration(primary.id, agent.id, null, now);
+      await records.committed();
       return { status: 201, body: registered(agent, true, 'PRIMARY', true) };
     }
     // Lost a concurrent registration of the same logical id (or instance): the next pass finds the winner.
@@ -186,8 +188,9 @@ export interface HeartbeatInput {
 
 /**
  * POST /api/agents/{aid}/heartbeat: telemetry. The common case is one conditional UpdateItem whose
- * condition carries the owner, PRIMARY and keep-switching checks; only when it refuses does the
- * slow path read the agent and decide (404, a REPLICA/ZOMBIE heartbeat, or a kept `switching`).
+ * condition carries the owner, PRIMARY, keep-switching and same-status checks; only when it refuses
+ * does the slow path read the agent and decide (404, a REPLICA/ZOMBIE heartbeat, a kept `switching`,
+ * or a status change — written with its agent_status_changed event in one transaction).
  */
 export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
   const at = now.toISOString();
@@ -203,10 +206,11 @@ export async function heartbeat(caller: Caller, agentId: string, input: Heartbea
     clientId,
     primaryInstanceId: input.instance_id,
     keepSwitching: input.status === 'online',
+    sameStatus: true,
   });
-  let old = fast.old;
-  let status: AgentStatus = input.status;
-  if (!fast.updated) {
+  if (fast.updated && fast.old) return heartbeatReply(fast.old, input.status, now);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const old = attempt === 0 ? fast.old : await agentsRepo.get(agentId);
     if (!old) throw new NotFoundError('agent');
     assertOwner(caller, old.client_id, 'agent');
     if (old.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
@@ -215,21 +219,18 @@ export async function heartbeat(caller: Caller, agentId: string, input: Heartbea
       await instancesRepo.touch(input.instance_id, at);
       return heartbeatReply(old, old.status, now);
     }
-    status = 'switching';
-    const slow = await agentsRepo.recordHeartbeat(agentId, status, at, placement, { clientId });
-    if (!slow.updated || !slow.old) throw new NotFoundError('agent', 'AGENT_DELETED');
-    old = slow.old;
+    // `switching` is kept while a command is in flight.
+    const status: AgentStatus = input.status === 'online' && old.status === 'switching' && old.inflight_command_id ? 'switching' : input.status;
+    const records = new Outbox();
+    if (old.status !== status) {
+      records.event({ clientId: old.client_id, type: 'agent_status_changed', data: { agent_id: old.id, from: old.status, to: status }, now });
+    }
+    if (await agentsRepo.applyHeartbeat(old, status, at, placement, records.parts())) {
+      await records.committed();
+      return heartbeatReply(old, status, now);
+    }
   }
-  if (!old) throw new NotFoundError('agent');
-  if (old.status !== status) {
-    await publishEvent({
-      clientId: old.client_id,
-      type: 'agent_status_changed',
-      data: { agent_id: old.id, from: old.status, to: status },
-      now,
-    });
-  }
-  return heartbeatReply(old, status, now);
+  throw new ConflictError('VERSION_CONFLICT', 'the agent kept changing during the heartbeat; retry');
 }
 
 const heartbeatReply = (agent: Agent, status: AgentStatus, now: Date) => ({

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, UnprocessableError } from '../domain/errors.js';
 import type { Agent, AgentStatus, Instance } from '../domain/types.js';
-import { ddb, tableName } from './client.js';
+import { ddb } from './client.js';
 import {
   buildUpdate,
   type Condition,
@@ -71,6 +71,8 @@ export interface AgentChange {
   /** The agent leaves the heartbeat index (it has no PRIMARY to heartbeat). */
   leaveHeartbeatIndex?: boolean;
   guard?: AgentGuard;
+  /** An edit bumps `version` (default); telemetry does not. */
+  bumpVersion?: boolean;
 }
 
 const guardCondition = (guard: AgentGuard) =>
@@ -91,6 +93,7 @@ function agentUpdateTx(agentId: string, change: AgentChange, part = 'agent'): Tx
       set: change.set,
       remove: [...(change.remove ?? []), ...(change.leaveHeartbeatIndex ? ['GSI3PK', 'GSI3SK'] : [])],
       expectedVersion: guard.version,
+      bumpVersion: change.bumpVersion,
       condition: guardCondition(guard),
     }),
   );
@@ -130,7 +133,7 @@ export const agentsRepo = {
    * duplicate registration fail (the caller retries and finds the winner); the client's live-agent
    * counter enforces max_agents without counting.
    */
-  async createWithPrimary(agent: Agent, primary: Instance, maxAgents: number): Promise<'created' | 'lost-race'> {
+  async createWithPrimary(agent: Agent, primary: Instance, maxAgents: number, extra: TxPart[] = []): Promise<'created' | 'lost-race'> {
     try {
       await transact([
         txPart('agent', txPut(agentItem(agent))),
@@ -146,6 +149,7 @@ export const agentsRepo = {
         ),
         ...searchEntryTx('agent', [[agent.hostname, agent.id]]),
         ...searchEntryTx('instance', [[primary.hostname, primary.id]]),
+        ...extra,
       ]);
       return 'created';
     } catch (err) {
@@ -161,9 +165,9 @@ export const agentsRepo = {
   /**
    * An existing agent gets a new PRIMARY: the new instance is created, the old PRIMARY becomes a
    * ZOMBIE, and the agent's pointer moves — conditioned on the pointer still being `expectedPrimary`
-   * (exactly one PRIMARY per agent, API.md §4.4).
+   * (exactly one PRIMARY per agent, API.md §4.4). `extra`: parts that commit with it (its records).
    */
-  async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}): Promise<Agent> {
+  async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}, extra: TxPart[] = []): Promise<Agent> {
     const expected = agent.primary_instance_id;
     const fields = { ...primaryFields(next), ...set, pool_since: at };
     const items: TxPart[] = [movePrimaryTx(agent.id, expected, fields), instancesRepo.createTx(next, {}, 'new-primary')];
@@ -173,6 +177,7 @@ export const agentsRepo = {
     items.push(
       ...searchEntryTx('instance', [[next.hostname, next.id]]),
       ...(hostname !== agent.hostname ? searchEntryTx('agent', [[hostname, agent.id]]) : []),
+      ...extra,
     );
     try {
       await transact(items);
@@ -233,7 +238,7 @@ export const agentsRepo = {
     status: AgentStatus,
     at: string,
     placement: Record<string, unknown>,
-    guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean } = {},
+    guard: { clientId?: string; primaryInstanceId?: string; keepSwitching?: boolean; sameStatus?: boolean } = {},
   ): Promise<{ updated: boolean; old: Agent | undefined }> {
     const tracked = HEARTBEAT_TRACKED.has(status);
     const update = buildUpdate(keys.agent(agentId), {
@@ -247,6 +252,8 @@ export const agentsRepo = {
         // `switching` is kept while a command is in flight: such an agent takes the caller's slow path.
         guard.keepSwitching &&
           where.not(where.and(where.eq('status', 'switching'), where.exists('inflight_command_id'), where.ne('inflight_command_id', null)) as Condition),
+        // A status change is not telemetry: it takes the caller's slow path (applyHeartbeat) with its feed event.
+        guard.sameStatus && where.eq('status', status),
       ),
     });
     try {
@@ -259,29 +266,61 @@ export const agentsRepo = {
     }
   },
 
-  /** Offline by timeout, only if no heartbeat arrived since the job read the agent. */
-  async markOfflineIfStale(agentId: string, lastHeartbeatAt: string, cutoff: string): Promise<boolean> {
+  /**
+   * A heartbeat that changes the agent's status: one transaction of the agent — conditioned on its
+   * status, PRIMARY and in-flight slot as read — and `extra` parts (its agent_status_changed event).
+   * False when the agent moved meanwhile (re-read and decide again).
+   */
+  async applyHeartbeat(
+    agent: Agent,
+    status: AgentStatus,
+    at: string,
+    placement: Record<string, unknown>,
+    extra: TxPart[] = [],
+  ): Promise<boolean> {
+    const tracked = HEARTBEAT_TRACKED.has(status);
     try {
-      await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: keys.agent(agentId),
-          UpdateExpression: 'SET #status = :offline REMOVE GSI3PK, GSI3SK',
-          ConditionExpression:
-            '#status IN (:online, :switching) AND last_heartbeat_at = :seen AND last_heartbeat_at < :cutoff',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':offline': 'offline',
-            ':online': 'online',
-            ':switching': 'switching',
-            ':seen': lastHeartbeatAt,
-            ':cutoff': cutoff,
-          },
+      await transact([
+        agentUpdateTx(agent.id, {
+          set: { status, last_heartbeat_at: at, ...placement, ...(tracked ? keys.heartbeatIndex(at) : {}) },
+          leaveHeartbeatIndex: !tracked,
+          bumpVersion: false,
+          guard: { status: agent.status, primary: agent.primary_instance_id ?? null, inflight: agent.inflight_command_id ?? null },
         }),
-      );
+        ...extra,
+      ]);
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (err instanceof TransactionConflict && err.failedOn('agent')) return false;
+      throw err;
+    }
+  },
+
+  /**
+   * Offline by timeout, only if no heartbeat arrived since the job read the agent — with `extra`
+   * parts (its feed event and notification) in the same transaction. False when a heartbeat won.
+   */
+  async markOfflineIfStale(agent: Pick<Agent, 'id' | 'last_heartbeat_at'>, cutoff: string, extra: TxPart[] = []): Promise<boolean> {
+    try {
+      await transact([
+        txPart(
+          'agent',
+          txUpdate(keys.agent(agent.id), {
+            set: { status: 'offline' },
+            remove: ['GSI3PK', 'GSI3SK'],
+            bumpVersion: false,
+            condition: where.and(
+              where.in('status', ['online', 'switching']),
+              where.eq('last_heartbeat_at', agent.last_heartbeat_at ?? ''),
+              where.lt('last_heartbeat_at', cutoff),
+            ),
+          }),
+        ),
+        ...extra,
+      ]);
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionConflict && err.failedOn('agent')) return false;
       throw err;
     }
   },

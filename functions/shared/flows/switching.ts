@@ -11,8 +11,8 @@ import { addSeconds, FINAL_COMMAND_STATUSES, pendingLifetimeSeconds } from '../d
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Agent, Command, Mode, TriggerType } from '../domain/types.js';
-import { publishEvent } from '../feed.js';
 import { MetricUnit, metrics } from '../observability.js';
+import { Outbox } from '../outbox.js';
 
 const inFlight = (message: string) => new ConflictError('COMMAND_IN_FLIGHT', message);
 
@@ -92,22 +92,24 @@ export async function queueSwitch(
       }
       // Otherwise the slot names a finished (or vanished) command: it counts as empty.
     }
-    if (await switchesRepo.openSwitch(command, slot, supersede, at)) {
-      metrics.addMetric('SwitchQueued', MetricUnit.Count, 1);
-      if (supersede) {
-        await publishEvent({
-          clientId: agent.client_id,
-          type: 'command_status_changed',
-          data: { agent_id: agent.id, command_id: supersede.id, command_type: 'switch', status: 'cancelled' },
-          now,
-        });
-      }
-      await publishEvent({
+    const records = new Outbox();
+    if (supersede) {
+      records.event({
         clientId: agent.client_id,
         type: 'command_status_changed',
-        data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
+        data: { agent_id: agent.id, command_id: supersede.id, command_type: 'switch', status: 'cancelled' },
         now,
       });
+    }
+    records.event({
+      clientId: agent.client_id,
+      type: 'command_status_changed',
+      data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
+      now,
+    });
+    if (await switchesRepo.openSwitch(command, slot, supersede, at, records.parts())) {
+      metrics.addMetric('SwitchQueued', MetricUnit.Count, 1);
+      await records.committed();
       return { command, superseded: supersede };
     }
   }
