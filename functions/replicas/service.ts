@@ -387,6 +387,9 @@ async function applyStatus(
   const at = now.toISOString();
   const saved = await retryOnVersionConflict(false, async () => {
     const replica = await loadReplica(agent, replicaId);
+    // A `ready` report of a replica that was promoted since is that report retried (its promotion
+    // followed it) or a stale one: the replica was ready; nothing changes.
+    if (replica.status === 'promoted' && status === 'ready') return replica;
     const transition = replicaTransition(replica.status, status);
     if (transition === 'illegal') throw invalidTransition(replica.status, status);
     const next = { ...replica, ...fields };
