@@ -208,11 +208,16 @@ export async function worldOf(clientIds: string[]): Promise<unknown> {
 
 const byEntity = (items: Item[], entity: string) => items.filter((i) => i.entity === entity);
 
+/** Every lease of the system (idempotency lock 30 s, event claim 30 s, handling 30 s, job 300 s) ends within this. */
+export const LONGEST_LEASE_MS = 300_000;
+
 /**
  * The invariants every flow must leave behind, checked over the whole case table. Returns the
- * violations (empty when the world is sound), each naming what is wrong.
+ * violations (empty when the world is sound), each naming what is wrong. Leases are judged at
+ * `leasesAt`: by then every lease must have been released or have expired.
  */
-export async function violations(now: Date = new Date()): Promise<string[]> {
+export async function violations(leasesAt: Date = new Date(Date.now() + LONGEST_LEASE_MS + 1000)): Promise<string[]> {
+  const now = leasesAt;
   const items = await scanAll();
   const out: string[] = [];
   const agents = byEntity(items, 'agent');
@@ -285,7 +290,10 @@ export async function violations(now: Date = new Date()): Promise<string[]> {
     if (!incident.handled_at) out.push(`incident ${String(incident.id)} (${String(incident.signal_type)}) was never handled`);
   }
   for (const record of byEntity(items, 'idempotency')) {
-    if (record.status !== 'COMPLETED') out.push(`idempotency record ${String(record.PK)} left ${String(record.status)}`);
+    // A record whose answer could not be stored stays IN_PROGRESS; its lock must have expired.
+    if (record.status !== 'COMPLETED' && Number(record.lock_expires_at) > now.getTime()) {
+      out.push(`idempotency record ${String(record.PK)} locked (${String(record.status)}) beyond its expiry`);
+    }
   }
   for (const claim of byEntity(items, 'event-dedupe')) {
     if (claim.status !== 'done') out.push(`event claim ${String(claim.PK)} left ${String(claim.status)}`);

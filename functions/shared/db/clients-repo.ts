@@ -50,7 +50,7 @@ export const clientsRepo = {
    */
   async replaceToken(
     client: Client,
-    next: { hash: string; hint: string; createdAt: string },
+    next: { hash: string; hint: string; createdAt: string; issuedBy?: string | null },
     grace: { validUntil: string; ttl: number } | null,
   ): Promise<void> {
     const oldToken = grace
@@ -65,7 +65,7 @@ export const clientsRepo = {
         txPart(
           'client',
           txUpdate(keys.client(client.id), {
-            set: { token_hash: next.hash, token_hint: next.hint, token_created_at: next.createdAt },
+            set: { token_hash: next.hash, token_hint: next.hint, token_created_at: next.createdAt, token_issued_by: next.issuedBy ?? null },
             expectedVersion: client.version,
             condition: where.ne('status', 'deleted'),
           }),

@@ -24,6 +24,12 @@ export type RequestContext<A extends AuthClass = AuthClass> = {
   requestId: string;
   now: Date;
   route: RouteDef;
+  /**
+   * The request's idempotency scope (caller + method + path + Idempotency-Key), when it has a key.
+   * A write whose answer was lost (a crash after its commit) is run again by the retry once its
+   * lock expires: what it creates derives its id from this scope, so the retry finds its own effect.
+   */
+  idempotencyScope?: string | undefined;
 } & ([A] extends ['none'] ? { caller?: undefined } : { caller: Caller });
 
 export type Implementation<D extends RouteDef> = (input: RouteInput<D>, ctx: RequestContext<D['auth']>) => Promise<unknown>;
@@ -164,16 +170,17 @@ async function handle(
   const caller = await authenticate(route, headers.authorization, body.json, now);
   assertClientScope(caller, (params as { cid?: string }).cid);
   const impl = impls[route.aliasOf ?? route.operationId] as Implementation<RouteDef>;
-  const ctx = { caller, requestId, now, route } as RequestContext;
-  const run = async () => toResult(route, await impl(input, ctx), requestId);
-
-  if (key === undefined) return run();
-
   // Aliases share their canonical route's scope (API.md §3.14).
   const canonical = route.aliasOf ? [...byKey.values()].find((r) => r.operationId === route.aliasOf) : route;
-  const scope = sha256Hex(
-    [callerScope(caller), route.method, fillPath((canonical ?? route).path, event.pathParameters ?? {}), key].join('\n'),
-  );
+  const scope =
+    key === undefined
+      ? undefined
+      : sha256Hex([callerScope(caller), route.method, fillPath((canonical ?? route).path, event.pathParameters ?? {}), key].join('\n'));
+  const ctx = { caller, requestId, now, route, idempotencyScope: scope } as RequestContext;
+  const run = async () => toResult(route, await impl(input, ctx), requestId);
+
+  if (scope === undefined) return run();
+
   const bodyHash = sha256Hex(body.raw);
   const existing = await idempotencyRepo.claim(scope, bodyHash, now.getTime());
   if (existing) {
