@@ -59,8 +59,15 @@ export interface Flow<W> {
   retryAfterMs: number;
   /** Attempts after the faulted one before the case fails as "never done" (default 6). */
   maxRetries?: number;
+  /**
+   * The attempt comes again whatever the last one answered (a job's next schedule): the clean run
+   * gets one more attempt too, and a faulted one at least one, until an attempt is done.
+   */
+  recurring?: boolean;
   /** The clients whose world is compared and checked. */
   clients(world: W): string[];
+  /** More of the effect to compare with the clean run's (what lies outside the clients' world: pools, series…). */
+  observe?(world: W): Promise<unknown>;
   /** The flow's own "exactly one effect" checks, given every answer the caller received (and the case's fault). */
   check?(world: W, answers: Attempt[], fault?: Fault): Promise<void>;
 }
@@ -97,6 +104,10 @@ export const clock = {
   },
   reset(): void {
     vi.setSystemTime(new Date(performance.timeOrigin + performance.now()));
+  },
+  /** A case that needs a known time of day (a job's schedule) starts there. */
+  set(at: string | Date): void {
+    vi.setSystemTime(new Date(at));
   },
   stop(): void {
     vi.useRealTimers();
@@ -302,6 +313,10 @@ export async function violations(leasesAt: Date = new Date(Date.now() + LONGEST_
     if (lease.holder && Number(lease.lease_until) > now.getTime()) out.push(`job lease ${String(lease.PK)} still held by ${String(lease.holder)}`);
   }
 
+  for (const run of byEntity(items, 'consolidation-run')) {
+    if (run.status === 'running') out.push(`consolidation run ${String(run.id)} left running`);
+  }
+
   // No feed event lost: every client event has its admin-feed twin; every notification its event.
   const feed = byEntity(items, 'feed-event');
   const adminFeed = new Set(feed.filter((e) => e.PK === 'FEED#ALL').map((e) => e.SK));
@@ -315,6 +330,11 @@ export async function violations(leasesAt: Date = new Date(Date.now() + LONGEST_
 
 // ---- the matrix ------------------------------------------------------------------------------
 
+const effectOf = async <W>(flow: Flow<W>, world: W) => ({
+  clients: await worldOf(flow.clients(world)),
+  observed: (await flow.observe?.(world)) ?? null,
+});
+
 /** Runs the flow cleanly on a fresh table: its calls and its world are the reference of every case. */
 export async function prepare<W>(flow: Flow<W>): Promise<PreparedFlow<W>> {
   clock.reset();
@@ -324,10 +344,15 @@ export async function prepare<W>(flow: Flow<W>): Promise<PreparedFlow<W>> {
     if (outcome.kind !== 'ok' || !outcome.value.done) {
       throw new Error(`${flow.name}: the clean run did not succeed: ${JSON.stringify(outcome.kind === 'ok' ? outcome.value : outcome.kind)}`);
     }
+    if (flow.recurring) {
+      clock.advance(flow.retryAfterMs);
+      const next = await faults.run(() => flow.attempt(world, 1));
+      if (next.kind !== 'ok' || !next.value.done) throw new Error(`${flow.name}: the clean run's next attempt did not succeed`);
+    }
     const problems = await violations();
     if (problems.length > 0) throw new Error(`${flow.name}: the clean run breaks invariants:\n${problems.join('\n')}`);
     await flow.check?.(world, [outcome.value]);
-    const summary = await worldOf(flow.clients(world));
+    const summary = await effectOf(flow, world);
     const cases: MatrixCase[] = [];
     for (const call of outcome.calls) {
       for (const mode of FAULT_MODES) {
@@ -360,6 +385,7 @@ export async function runCase<W>(prepared: PreparedFlow<W>, c: MatrixCase): Prom
       // Events and jobs throw so that the platform retries; requests never throw out of the handler.
       expect(first.error).not.toBeInstanceOf(TypeError);
     }
+    if (flow.recurring) done = false;
     for (let n = 1; !done && n <= (flow.maxRetries ?? 6); n++) {
       clock.advance(flow.retryAfterMs);
       const retry = await faults.run(() => flow.attempt(world, n));
@@ -370,7 +396,7 @@ export async function runCase<W>(prepared: PreparedFlow<W>, c: MatrixCase): Prom
     }
     expect(done, `the caller never got its answer: ${JSON.stringify(answers.map((a) => a.status ?? a.error ?? a.body))}`).toBe(true);
     expect(await violations()).toEqual([]);
-    expect(await worldOf(flow.clients(world))).toEqual(prepared.summary);
+    expect(await effectOf(flow, world)).toEqual(prepared.summary);
     // Last: a flow's own check may move the world on (e.g. run a job past an expiry).
     await flow.check?.(world, answers, c.fault);
   });

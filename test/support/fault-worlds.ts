@@ -72,6 +72,47 @@ export async function agentOf(t: Tenant, o: { config?: Record<string, unknown>; 
 
 export const adminToken = TEST_ADMIN_TOKEN;
 
+const side = (instanceId: string, instanceType: string, mode: string, az: string) => ({
+  instance_id: instanceId,
+  instance_type: instanceType,
+  region: 'us-east-1',
+  az,
+  ami_id: null,
+  mode,
+  pool_id: mode === 'spot' ? `${instanceType}.${az}` : null,
+});
+
+/** The v4 agent's switch-report after moving its spot PRIMARY to a new on-demand instance (API.md §3.10). */
+export const switchReportBody = (a: Agent, newInstanceId: string, commandId: string, at: string) => ({
+  old_instance: side(a.instanceId, a.instanceType, 'spot', 'us-east-1a'),
+  new_instance: side(newInstanceId, a.instanceType, 'ondemand', 'us-east-1a'),
+  snapshot: { used: false },
+  prices: { on_demand: 0.096, old_spot: 0.035, new_spot: null },
+  timing: {
+    switch_initiated_at: at,
+    new_instance_launched_at: at,
+    new_instance_ready_at: at,
+    traffic_switched_at: at,
+    old_instance_terminated_at: null,
+  },
+  trigger: 'manual',
+  command_id: commandId,
+});
+
+/** An agent with a manual switch to on-demand queued (force-switch). */
+export async function withQueuedSwitch(t?: Tenant): Promise<Agent & { commandId: string }> {
+  const a = await agentOf(t ?? (await tenant()));
+  const queued = await must(request('commands', 'POST', `/api/client/instances/${a.instanceId}/force-switch`, { token: a.token, body: { target: 'ondemand' } }), 'force-switch');
+  return { ...a, commandId: (queued.body as { id: string }).id };
+}
+
+/** The same, delivered to the agent (pending-commands). */
+export async function withDeliveredSwitch(t?: Tenant): Promise<Agent & { commandId: string }> {
+  const a = await withQueuedSwitch(t);
+  await must(request('commands', 'GET', `/api/agents/${a.agentId}/pending-commands`, { token: a.token }), 'delivery');
+  return a;
+}
+
 /** One EventBridge delivery to the ec2-events Lambda: done unless it threw (then EventBridge retries). */
 export async function deliver(event: unknown): Promise<Attempt> {
   try {

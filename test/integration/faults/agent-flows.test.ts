@@ -11,7 +11,19 @@ import { agentsRepo } from '../../../functions/shared/db/agents-repo.js';
 import { commandsRepo } from '../../../functions/shared/db/commands-repo.js';
 import type { Command } from '../../../functions/shared/domain/types.js';
 import { clock, faultMatrix, type Flow, violations } from '../../support/fault-matrix.js';
-import { type Agent, agentOf, must, registerBody, request, scheduledRun, tenant, type Tenant } from '../../support/fault-worlds.js';
+import {
+  type Agent,
+  agentOf,
+  must,
+  registerBody,
+  request,
+  scheduledRun,
+  switchReportBody,
+  tenant,
+  type Tenant,
+  withDeliveredSwitch,
+  withQueuedSwitch,
+} from '../../support/fault-worlds.js';
 import { randomInstanceId } from '../../support/factories.js';
 
 const AGENT_RETRY_MS = 35_000;
@@ -53,19 +65,6 @@ const heartbeat: Flow<Agent> = {
   clients: (w) => [w.clientId],
 };
 
-/** An agent with a manual switch to on-demand queued. */
-async function withQueuedSwitch(): Promise<Agent & { commandId: string }> {
-  const a = await agentOf(await tenant());
-  const queued = await must(request('commands', 'POST', `/api/client/instances/${a.instanceId}/force-switch`, { token: a.token, body: { target: 'ondemand' } }), 'force-switch');
-  return { ...a, commandId: (queued.body as { id: string }).id };
-}
-
-async function withDeliveredSwitch(): Promise<Agent & { commandId: string }> {
-  const a = await withQueuedSwitch();
-  await must(request('commands', 'GET', `/api/agents/${a.agentId}/pending-commands`, { token: a.token }), 'delivery');
-  return a;
-}
-
 const delivery: Flow<Agent & { commandId: string }> = {
   name: 'command delivery (pending-commands)',
   setup: withQueuedSwitch,
@@ -99,38 +98,11 @@ const completion: Flow<Agent & { commandId: string }> = {
   clients: (w) => [w.clientId],
 };
 
-const side = (instanceId: string, mode: string, az: string) => ({
-  instance_id: instanceId,
-  instance_type: 'm5.large',
-  region: 'us-east-1',
-  az,
-  ami_id: null,
-  mode,
-  pool_id: mode === 'spot' ? `m5.large.${az}` : null,
-});
-
 const switchReport: Flow<Agent & { commandId: string; newInstanceId: string; at: string }> = {
   name: 'switch-report',
   setup: async () => ({ ...(await withDeliveredSwitch()), newInstanceId: randomInstanceId(), at: new Date().toISOString() }),
   attempt: (w) =>
-    request('reporting', 'POST', `/api/agents/${w.agentId}/switch-report`, {
-      token: w.token,
-      body: {
-        old_instance: side(w.instanceId, 'spot', 'us-east-1a'),
-        new_instance: side(w.newInstanceId, 'ondemand', 'us-east-1a'),
-        snapshot: { used: false },
-        prices: { on_demand: 0.096, old_spot: 0.035, new_spot: null },
-        timing: {
-          switch_initiated_at: w.at,
-          new_instance_launched_at: w.at,
-          new_instance_ready_at: w.at,
-          traffic_switched_at: w.at,
-          old_instance_terminated_at: null,
-        },
-        trigger: 'manual',
-        command_id: w.commandId,
-      },
-    }),
+    request('reporting', 'POST', `/api/agents/${w.agentId}/switch-report`, { token: w.token, body: switchReportBody(w, w.newInstanceId, w.commandId, w.at) }),
   retryAfterMs: AGENT_RETRY_MS,
   clients: (w) => [w.clientId],
   async check(_w, answers) {
