@@ -261,9 +261,23 @@ export async function announceTermination(
   now: Date,
 ) {
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
-  let status: AgentStatus = agent.status === 'deleted' ? 'deleted' : 'offline';
+  let status: AgentStatus = agent.status;
+  // An agent without a PRIMARY stays in `error` (API.md §4.4), whatever it announces (a retried
+  // announcement finds the termination it reported already handled); otherwise it goes offline,
+  // conditioned on the agent as read, with its status event.
+  if (agent.status !== 'deleted' && agent.status !== 'offline' && agent.primary_instance_id) {
+    const records = new Outbox().event({
+      clientId: agent.client_id,
+      type: 'agent_status_changed',
+      data: { agent_id: agent.id, from: agent.status, to: 'offline', reason: 'termination announced' },
+      now,
+    });
+    if (await agentsRepo.applyHeartbeat(agent, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {}, records.parts())) {
+      await records.committed();
+      status = 'offline';
+    }
+  }
   if (agent.status !== 'deleted') {
-    await agentsRepo.recordHeartbeat(agent.id, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {});
     const leaving = input.instance_id ?? agent.primary_instance_id;
     if (leaving && leaving === agent.primary_instance_id) {
       // The PRIMARY is leaving: treated like an EC2 termination (API.md §3.4).

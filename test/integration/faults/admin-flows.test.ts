@@ -105,4 +105,24 @@ const tokenRegenerate: Flow<Tenant & { key: string }> = {
   },
 };
 
-await faultMatrix([configChange, manualSwitch, clientDelete, tokenRegenerate] as Flow<never>[]);
+const agentDelete: Flow<Agent & { key: string }> = {
+  name: 'agent delete (commands cancelled, replicas terminated)',
+  setup: async () => ({ ...(await busyAgent()), key: randomUUID() }),
+  async attempt(w) {
+    const a = await request('agents', 'DELETE', `/api/client/agents/${w.agentId}`, { token: w.token, headers: { 'Idempotency-Key': w.key } });
+    return a.status === 404 ? { ...a, done: (a.body as { error?: { code?: string } }).error?.code === 'AGENT_DELETED' } : a;
+  },
+  retryAfterMs: KEYED_RETRY_MS,
+  clients: (w) => [w.clientId],
+};
+
+const disable: Flow<Agent & { key: string }> = {
+  name: 'agent disabled (pending commands cancelled)',
+  setup: async () => ({ ...(await busyAgent()), key: randomUUID() }),
+  attempt: (w) =>
+    request('agents', 'POST', `/api/client/agents/${w.agentId}/toggle-enabled`, { token: w.token, headers: { 'Idempotency-Key': w.key }, body: { enabled: false } }),
+  retryAfterMs: KEYED_RETRY_MS,
+  clients: (w) => [w.clientId],
+};
+
+await faultMatrix([configChange, manualSwitch, agentDelete, disable, clientDelete, tokenRegenerate] as Flow<never>[]);

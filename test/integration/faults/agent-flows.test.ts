@@ -111,4 +111,33 @@ const switchReport: Flow<Agent & { commandId: string; newInstanceId: string; at:
   },
 };
 
-await faultMatrix([register, reRegister, heartbeat, delivery, completion, switchReport] as Flow<never>[]);
+/** After a switch its old PRIMARY is a ZOMBIE; the agent terminates it and reports. */
+const terminationReport: Flow<Agent & { zombieId: string }> = {
+  name: 'termination-report of a zombie',
+  async setup() {
+    const a = await withDeliveredSwitch();
+    await must(
+      request('reporting', 'POST', `/api/agents/${a.agentId}/switch-report`, {
+        token: a.token,
+        body: switchReportBody(a, randomInstanceId(), a.commandId, new Date().toISOString()),
+      }),
+      'switch-report',
+    );
+    return { ...a, zombieId: a.instanceId };
+  },
+  attempt: (w) => request('reporting', 'POST', `/api/agents/${w.agentId}/termination-report`, { token: w.token, body: { instance_id: w.zombieId, success: true } }),
+  retryAfterMs: AGENT_RETRY_MS,
+  clients: (w) => [w.clientId],
+};
+
+/** The agent announces that its PRIMARY is going away (handled like EC2's termination: no replica → error). */
+const announcement: Flow<Agent> = {
+  name: 'termination announcement of the PRIMARY',
+  setup: async () => agentOf(await tenant()),
+  attempt: (w) =>
+    request('agents', 'POST', `/api/agents/${w.agentId}/termination`, { token: w.token, body: { reason: 'shutdown', instance_id: w.instanceId } }),
+  retryAfterMs: AGENT_RETRY_MS,
+  clients: (w) => [w.clientId],
+};
+
+await faultMatrix([register, reRegister, heartbeat, delivery, completion, switchReport, terminationReport, announcement] as Flow<never>[]);
