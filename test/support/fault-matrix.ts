@@ -206,7 +206,8 @@ export async function worldOf(clientIds: string[]): Promise<unknown> {
     clients.push({
       status: client?.status ?? null,
       agents_live: client?.agents_live ?? 0,
-      total_savings: client?.total_savings ?? 0,
+      // Money accrues by the millisecond: a case's setup takes a few more or less than the clean run's.
+      total_savings: Number(Number(client?.total_savings ?? 0).toFixed(4)),
       agents,
       notifications: sorted(notifications.map((n) => [n.type, n.severity])),
       feed: sorted(feed.map((e) => feedSignature(e.type, (e.data ?? {}) as Item))),

@@ -134,7 +134,7 @@ const daily = jobFlow(
     return a;
   },
   {
-    observe: async (w: Agent) => (await savingsRepo.listSnapshots(w.clientId, '2031-05-01', '2031-05-11')).map((s) => [s.date, s.savings]),
+    observe: async (w: Agent) => (await savingsRepo.listSnapshots(w.clientId, '2031-05-01', '2031-05-11')).map((s) => [s.date, s.savings.toFixed(4)]),
   },
 );
 
