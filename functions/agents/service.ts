@@ -27,6 +27,7 @@ import {
 import { announcePrimaryTermination } from '../shared/flows/interruption/announcement.js';
 import { placeholderReplica } from '../shared/flows/replicas.js';
 import { registrationEvents } from '../shared/instance-log.js';
+import { agentStatusEvent } from '../shared/feed.js';
 import { Outbox } from '../shared/outbox.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { assertOwner } from '../shared/http/auth.js';
@@ -223,7 +224,7 @@ export async function heartbeat(caller: Caller, agentId: string, input: Heartbea
     const status: AgentStatus = input.status === 'online' && old.status === 'switching' && old.inflight_command_id ? 'switching' : input.status;
     const records = new Outbox();
     if (old.status !== status) {
-      records.event({ clientId: old.client_id, type: 'agent_status_changed', data: { agent_id: old.id, from: old.status, to: status }, now });
+      records.event(agentStatusEvent(old, old.status, status, now));
     }
     if (await agentsRepo.applyHeartbeat(old, status, at, placement, records.parts())) {
       await records.committed();
@@ -266,12 +267,7 @@ export async function announceTermination(
   // announcement finds the termination it reported already handled); otherwise it goes offline,
   // conditioned on the agent as read, with its status event.
   if (agent.status !== 'deleted' && agent.status !== 'offline' && agent.primary_instance_id) {
-    const records = new Outbox().event({
-      clientId: agent.client_id,
-      type: 'agent_status_changed',
-      data: { agent_id: agent.id, from: agent.status, to: 'offline', reason: 'termination announced' },
-      now,
-    });
+    const records = new Outbox().event(agentStatusEvent(agent, agent.status, 'offline', now, 'termination announced'));
     if (await agentsRepo.applyHeartbeat(agent, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {}, records.parts())) {
       await records.committed();
       status = 'offline';

@@ -2,6 +2,7 @@ import { loadAgent } from '../shared/flows/agent-access.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import type { Caller, Command } from '../shared/domain/types.js';
+import { commandStatusEvent } from '../shared/feed.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { Outbox } from '../shared/outbox.js';
 
@@ -31,13 +32,6 @@ export const pendingCommandView = (c: Command) => ({
   expires_at: c.expires_at,
 });
 
-const commandEvent = (c: Command, status: Command['status'], now: Date) => ({
-  clientId: c.client_id,
-  type: 'command_status_changed' as const,
-  data: { agent_id: c.agent_id, command_id: c.id, command_type: c.command_type, status },
-  now,
-});
-
 /**
  * GET /api/agents/{aid}/pending-commands: a bare array, priority desc then oldest. Only the first
  * item is delivered (pending → acknowledged), together with taking the agent's in-flight slot and
@@ -57,7 +51,7 @@ export async function getPendingCommands(caller: Caller, agentId: string, now: D
     .slice(0, 20);
   const first = pending[0];
   if (!first) return [];
-  const records = new Outbox().event(commandEvent(first, 'acknowledged', now));
+  const records = new Outbox().event(commandStatusEvent(first, 'acknowledged', now));
   let delivered: boolean;
   try {
     delivered = await commandsRepo.deliver(first, nowIso, first.command_type === 'switch', records.parts());
@@ -91,7 +85,7 @@ export async function reportExecuted(
   if (command.status !== 'pending' && command.status !== 'acknowledged' && command.status !== 'executing') {
     throw new ConflictError('INVALID_TRANSITION', `the command is already ${command.status}`);
   }
-  const records = new Outbox().event(commandEvent(command, target, now));
+  const records = new Outbox().event(commandStatusEvent(command, target, now));
   await commandsRepo.finish(command, target, now.toISOString(), input.message ?? null, records.parts());
   metrics.addMetric(input.success ? 'CommandCompleted' : 'CommandFailed', MetricUnit.Count, 1);
   await records.committed();

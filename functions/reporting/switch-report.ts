@@ -23,6 +23,7 @@ import { round } from '../shared/domain/numbers.js';
 import { downtimeSeconds, pricePaid, type Switch, savingsImpact } from '../shared/domain/switches.js';
 import type { Agent, Caller, Command, Instance, TriggerType } from '../shared/domain/types.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
+import { commandStatusEvent } from '../shared/feed.js';
 import { Outbox } from '../shared/outbox.js';
 import { accrueAgent } from '../shared/savings-ledger.js';
 import type { SwitchReport } from './routes.js';
@@ -292,14 +293,7 @@ function switchRecords(sw: Switch, agent: Agent, completes: Command | undefined,
       { clientId: agent.client_id, type: 'instance_role_changed', data: { agent_id: agent.id, instance_id: newId_, role: 'PRIMARY' }, now },
       { clientId: agent.client_id, type: 'instance_role_changed', data: { agent_id: agent.id, instance_id: oldId, role: outcome === 'terminated' ? 'TERMINATED' : 'ZOMBIE' }, now },
     );
-  if (completes) {
-    records.event({
-      clientId: agent.client_id,
-      type: 'command_status_changed',
-      data: { agent_id: agent.id, command_id: completes.id, command_type: 'switch', status: 'completed' },
-      now,
-    });
-  }
+  if (completes) records.event(commandStatusEvent(completes, 'completed', now));
   const impact = sw.savings_impact === null ? '' : ` (${sw.savings_impact >= 0 ? 'saves' : 'costs'} $${round(Math.abs(sw.savings_impact), 4)}/h)`;
   return records.notify({
     clientId: agent.client_id,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { feedRepo } from './db/feed-repo.js';
 import { transact, type TxPart } from './db/transaction.js';
 import type { FeedEvent } from './domain/feed-events.js';
+import type { AgentStatus, Command, CommandStatus } from './domain/types.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
 
@@ -15,6 +16,32 @@ export { type FeedEvent, promotionChanges } from './domain/feed-events.js';
 
 /** An event to publish: to its client's feed (and the admin feed), at the business time `now`. */
 export type FeedEventInput = FeedEvent & { clientId: string | null; now: Date };
+
+/** A command's `command_status_changed` event (a queued one carries its priority). */
+export const commandStatusEvent = (
+  c: Pick<Command, 'id' | 'agent_id' | 'client_id' | 'command_type' | 'priority'>,
+  status: CommandStatus,
+  now: Date,
+): FeedEventInput => ({
+  clientId: c.client_id,
+  type: 'command_status_changed',
+  data: { agent_id: c.agent_id, command_id: c.id, command_type: c.command_type, status, ...(status === 'pending' ? { priority: c.priority } : {}) },
+  now,
+});
+
+/** An agent's `agent_status_changed` event. */
+export const agentStatusEvent = (
+  agent: { id: string; client_id: string },
+  from: AgentStatus,
+  to: AgentStatus,
+  now: Date,
+  reason?: string,
+): FeedEventInput => ({
+  clientId: agent.client_id,
+  type: 'agent_status_changed',
+  data: { agent_id: agent.id, from, to, ...(reason ? { reason } : {}) },
+  now,
+});
 
 /**
  * Transaction parts publishing `inputs` — they belong in the transaction of the effect they report

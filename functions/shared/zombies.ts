@@ -4,6 +4,7 @@ import { TransactionConflict, transact } from './db/transaction.js';
 import { addSeconds, pendingLifetimeSeconds, PRIORITY } from './domain/commands.js';
 import { dedupeId } from './domain/notifications.js';
 import type { Agent, Command, Instance, TriggerType } from './domain/types.js';
+import { commandStatusEvent } from './feed.js';
 import type { NotifyInput } from './notify.js';
 import { Outbox } from './outbox.js';
 
@@ -92,12 +93,7 @@ async function queueTerminate(
     message: null,
     version: 1,
   };
-  const records = new Outbox().event({
-    clientId: agent.client_id,
-    type: 'command_status_changed',
-    data: { agent_id: agent.id, command_id: command.id, command_type: command.command_type, status: 'pending' },
-    now,
-  });
+  const records = new Outbox().event(commandStatusEvent(command, 'pending', now));
   if (!(await commandsRepo.create(command, records.parts()))) return false; // already queued once
   await records.committed();
   return true;

@@ -136,3 +136,16 @@ export async function scheduledRun(handler: JobHandler, name: string): Promise<A
     return { done: false, error };
   }
 }
+
+/** The same, executed: the agent reported the switch; its old PRIMARY (`instanceId`) is a ZOMBIE. */
+export async function withSwitchDone(t?: Tenant): Promise<Agent & { commandId: string }> {
+  const a = await withDeliveredSwitch(t);
+  await must(
+    request('reporting', 'POST', `/api/agents/${a.agentId}/switch-report`, {
+      token: a.token,
+      body: switchReportBody(a, randomInstanceId(), a.commandId, new Date().toISOString()),
+    }),
+    'switch-report',
+  );
+  return a;
+}

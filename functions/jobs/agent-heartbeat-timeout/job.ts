@@ -2,6 +2,7 @@ import { adminRepo } from '../../shared/db/admin-repo.js';
 import { agentsRepo } from '../../shared/db/agents-repo.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
 import { MetricUnit, metrics } from '../../shared/observability.js';
+import { agentStatusEvent } from '../../shared/feed.js';
 import { Outbox } from '../../shared/outbox.js';
 
 /** API.md §4.3: no heartbeat for more than 120 s → offline. */
@@ -24,12 +25,7 @@ export async function timeOutStaleAgents(now: Date): Promise<JobSummary> {
     // Conditioned on the heartbeat not having moved: a heartbeat that lands meanwhile wins. The
     // status change, its feed event and the notification commit together.
     const records = new Outbox()
-      .event({
-        clientId: agent.client_id,
-        type: 'agent_status_changed',
-        data: { agent_id: agent.id, from: agent.status, to: 'offline', reason: 'heartbeat_timeout' },
-        now,
-      })
+      .event(agentStatusEvent(agent, agent.status, 'offline', now, 'heartbeat_timeout'))
       .notify({
         clientId: agent.client_id,
         agentId: agent.id,

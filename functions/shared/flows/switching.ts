@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { dedupeId } from '../domain/notifications.js';
 import type { Agent, Command, Mode, TriggerType } from '../domain/types.js';
+import { commandStatusEvent } from '../feed.js';
 import { MetricUnit, metrics } from '../observability.js';
 import { Outbox } from '../outbox.js';
 
@@ -101,21 +102,10 @@ export async function queueSwitch(
       }
       // Otherwise the slot names a finished (or vanished) command: it counts as empty.
     }
-    const records = new Outbox();
-    if (supersede) {
-      records.event({
-        clientId: agent.client_id,
-        type: 'command_status_changed',
-        data: { agent_id: agent.id, command_id: supersede.id, command_type: 'switch', status: 'cancelled' },
-        now,
-      });
-    }
-    records.event({
-      clientId: agent.client_id,
-      type: 'command_status_changed',
-      data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-      now,
-    });
+    const records = new Outbox().event(
+      ...(supersede ? [commandStatusEvent(supersede, 'cancelled', now)] : []),
+      commandStatusEvent(command, 'pending', now),
+    );
     if (await switchesRepo.openSwitch(command, slot, supersede, at, records.parts())) {
       metrics.addMetric('SwitchQueued', MetricUnit.Count, 1);
       await records.committed();

@@ -23,6 +23,7 @@ import {
   type Tenant,
   withDeliveredSwitch,
   withQueuedSwitch,
+  withSwitchDone,
 } from '../../support/fault-worlds.js';
 import { randomInstanceId } from '../../support/factories.js';
 
@@ -115,14 +116,7 @@ const switchReport: Flow<Agent & { commandId: string; newInstanceId: string; at:
 const terminationReport: Flow<Agent & { zombieId: string }> = {
   name: 'termination-report of a zombie',
   async setup() {
-    const a = await withDeliveredSwitch();
-    await must(
-      request('reporting', 'POST', `/api/agents/${a.agentId}/switch-report`, {
-        token: a.token,
-        body: switchReportBody(a, randomInstanceId(), a.commandId, new Date().toISOString()),
-      }),
-      'switch-report',
-    );
+    const a = await withSwitchDone();
     return { ...a, zombieId: a.instanceId };
   },
   attempt: (w) => request('reporting', 'POST', `/api/agents/${w.agentId}/termination-report`, { token: w.token, body: { instance_id: w.zombieId, success: true } }),

@@ -25,9 +25,9 @@ import {
   must,
   request,
   scheduledRun,
-  switchReportBody,
   tenant,
   withDeliveredSwitch,
+  withSwitchDone,
 } from '../../support/fault-worlds.js';
 import { randomInstanceId } from '../../support/factories.js';
 import { seedPool, uniqueInstanceType } from '../../support/interruption.js';
@@ -140,14 +140,7 @@ const daily = jobFlow(
 
 const zombie = jobFlow('a zombie past retention is retired with one warning', ZOMBIE_CLEANUP, async () => {
   clock.set('2031-06-01T10:00:00.000Z');
-  const a = await withDeliveredSwitch();
-  await must(
-    request('reporting', 'POST', `/api/agents/${a.agentId}/switch-report`, {
-      token: a.token,
-      body: switchReportBody(a, randomInstanceId(), a.commandId, new Date().toISOString()),
-    }),
-    'switch-report',
-  );
+  const a = await withSwitchDone();
   expect(await instancesRepo.listByAgent(a.agentId, 'ZOMBIE')).toHaveLength(1);
   clock.set('2031-07-03T03:00:00.000Z');
   return a;

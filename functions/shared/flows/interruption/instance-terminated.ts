@@ -10,6 +10,7 @@ import { replicasRepo } from '../../db/replicas-repo.js';
 import type { TxPart } from '../../db/transaction.js';
 import { FINAL_OUTCOMES, type Incident } from '../../domain/incidents.js';
 import { isActiveReplica } from '../../domain/replicas.js';
+import { agentStatusEvent, commandStatusEvent } from '../../feed.js';
 import { Outbox } from '../../outbox.js';
 import { replicaOfInstance } from '../replicas.js';
 import { agentTx, commitHandling, noticeNotification, type Reads, recordOnly, withRetries } from './handling.js';
@@ -56,20 +57,8 @@ export async function handleInstanceTerminated(incident: Incident, now: Date, re
       return promoteForIncident(incident, agent, candidate, now, pending, closure);
     }
     const records = new Outbox()
-      .event({
-        clientId: agent.client_id,
-        type: 'agent_status_changed',
-        data: { agent_id: agent.id, from: agent.status, to: 'error', reason: 'primary terminated without a ready replica' },
-        now,
-      })
-      .event(
-        ...pending.map((c) => ({
-          clientId: agent.client_id,
-          type: 'command_status_changed' as const,
-          data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' as const },
-          now,
-        })),
-      )
+      .event(agentStatusEvent(agent, agent.status, 'error', now, 'primary terminated without a ready replica'))
+      .event(...pending.map((c) => commandStatusEvent(c, 'cancelled', now)))
       .notify(noticeNotification(incident, 'critical', `The PRIMARY ${instance.id} terminated and no replica was ready: agent ${agent.id} has no PRIMARY`, now));
     return commitHandling(
       incident,

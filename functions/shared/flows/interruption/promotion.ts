@@ -13,7 +13,7 @@ import { FINAL_OUTCOMES, type Incident } from '../../domain/incidents.js';
 import { isPlaceholderId } from '../../domain/replicas.js';
 import type { TxPart } from '../../db/transaction.js';
 import type { Agent, Command, Replica } from '../../domain/types.js';
-import { promotionChanges } from '../../feed.js';
+import { commandStatusEvent, promotionChanges } from '../../feed.js';
 import { logger, MetricUnit, metrics } from '../../observability.js';
 import { Outbox } from '../../outbox.js';
 import { emergencyEvent, noticeNotification, Retry, withRetries } from './handling.js';
@@ -85,12 +85,7 @@ export async function promoteForIncident(
         },
         now,
       },
-      ...cancels.map((c) => ({
-        clientId: agent.client_id,
-        type: 'command_status_changed' as const,
-        data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' as const },
-        now,
-      })),
+      ...cancels.map((c) => commandStatusEvent(c, 'cancelled', now)),
     )
     .notify(
       noticeNotification(

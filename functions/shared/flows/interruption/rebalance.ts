@@ -9,6 +9,7 @@ import { PRIORITY } from '../../domain/commands.js';
 import { effectiveRebalancePolicy, type Incident } from '../../domain/incidents.js';
 import { rankPools, scorePools } from '../../domain/pool-ranking.js';
 import { isActiveReplica } from '../../domain/replicas.js';
+import { commandStatusEvent } from '../../feed.js';
 import { Outbox } from '../../outbox.js';
 import { poolsOfType } from '../../placement.js';
 import { placeholderReplica } from '../replicas.js';
@@ -69,20 +70,7 @@ export async function handleRebalance(incident: Incident, now: Date, reads: Read
           at,
         );
         const lower = pending.filter((c) => c.command_type === 'switch' && c.priority < PRIORITY.modelUrgent);
-        const records = new Outbox().event(
-          {
-            clientId: agent.client_id,
-            type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-            now,
-          },
-          ...lower.map((c) => ({
-            clientId: agent.client_id,
-            type: 'command_status_changed' as const,
-            data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' as const },
-            now,
-          })),
-        );
+        const records = new Outbox().event(commandStatusEvent(command, 'pending', now), ...lower.map((c) => commandStatusEvent(c, 'cancelled', now)));
         return commitHandling(
           incident,
           {

@@ -7,8 +7,8 @@ import { commandsRepo } from '../../db/commands-repo.js';
 import { FINAL_COMMAND_STATUSES, PRIORITY } from '../../domain/commands.js';
 import type { Incident } from '../../domain/incidents.js';
 import { isActiveReplica } from '../../domain/replicas.js';
-import type { Agent, Command, Instance, Mode } from '../../domain/types.js';
-import type { FeedEventInput } from '../../feed.js';
+import type { Agent, Instance, Mode } from '../../domain/types.js';
+import { commandStatusEvent } from '../../feed.js';
 import { MetricUnit, metrics } from '../../observability.js';
 import { Outbox } from '../../outbox.js';
 import { chooseReplicaPool } from '../../placement.js';
@@ -42,13 +42,6 @@ async function chooseEmergencyTarget(
     : { mode: 'ondemand', pool_id: null, price: instance.ondemand_price, risk_score: null };
 }
 
-const cancelledEvent = (agent: Agent, c: { id: string; command_type: Command['command_type'] }, now: Date): FeedEventInput => ({
-  clientId: agent.client_id,
-  type: 'command_status_changed',
-  data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
-  now,
-});
-
 export async function handleTermination(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('termination', reads, async () => {
@@ -79,7 +72,7 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
         // The agent is already executing a switch off this instance (delivered before the notice):
         // that switch IS the way out; a second one would be a second command delivered.
         const records = new Outbox()
-          .event(...toCancel.map((c) => cancelledEvent(agent, c, now)))
+          .event(...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)))
           .notify(noticeNotification(incident, 'warning', `Spot interruption on ${incident.instance_id}: a switch already in flight moves the agent`, now));
         return commitHandling(
           incident,
@@ -113,13 +106,8 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
       );
       const records = new Outbox()
         .event(
-          {
-            clientId: agent.client_id,
-            type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-            now,
-          },
-          ...toCancel.map((c) => cancelledEvent(agent, c, now)),
+          commandStatusEvent(command, 'pending', now),
+          ...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)),
         )
         .notify(
           noticeNotification(
@@ -169,7 +157,7 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
           (c) => c.id !== command.id && c.command_type === 'switch' && c.priority < PRIORITY.emergency,
         );
         for (const c of late) {
-          const cancelled = new Outbox().event(cancelledEvent(agent, c, now));
+          const cancelled = new Outbox().event(commandStatusEvent(c, 'cancelled', now));
           if (await commandsRepo.cancel(c, at, 'an emergency took over', cancelled.parts())) await cancelled.committed();
         }
       }
@@ -179,7 +167,7 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
     // 3. A replica is on its way: promote it as soon as it reports ready.
     if (waitingFor) {
       const records = new Outbox()
-        .event(...toCancel.map((c) => cancelledEvent(agent, c, now)))
+        .event(...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)))
         .notify(noticeNotification(incident, 'warning', `Spot interruption on ${incident.instance_id}: waiting for replica ${waitingFor.id}`, now));
       return commitHandling(
         incident,
