@@ -291,6 +291,11 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
               : 'periodic');
       a.instances.add(a.agent.instanceId);
       const res = await request(taskLabel(r.task), flow, a.agent.agentId, r.method, r.path, a.token, r.body, r.query);
+      // A poll that delivers a command belongs to that command's flow: it happens once per switch
+      // (its delivery, with its feed event), not every 15 s like the empty polls.
+      const delivered = r.task === 'pendingCommands' && Array.isArray(res.json) ? (res.json[0] as { trigger_type?: string } | undefined) : undefined;
+      const last = records.at(-1);
+      if (delivered && last && !flowOverride) last.flow = delivered.trigger_type === 'emergency' ? 'interruption' : 'switch';
       a.agent.complete(r, res.status, res.json, clock.now());
       if (a.agent.agentId) names.set(a.agent.agentId, '<aid>');
       return res;

@@ -1,7 +1,7 @@
 /** POST /api/admin/bulk/execute: enable, disable or delete agents, or retire their zombies, one agent at a time. */
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { instancesRepo } from '../shared/db/instances-repo.js';
-import { AppError } from '../shared/domain/errors.js';
+import { typedError } from '../shared/http/responses.js';
 import { deleteAgentCascade, setAgentEnabled } from '../shared/flows/agent-lifecycle.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { logger } from '../shared/observability.js';
@@ -22,7 +22,8 @@ interface BulkResult {
 const failure = (agentId: string, err: unknown): BulkResult => ({
   agent_id: agentId,
   status: 'failed',
-  error: err instanceof AppError ? err.code : 'INTERNAL_ERROR',
+  // A database outage is reported as such (SERVICE_UNAVAILABLE): that item can be retried.
+  error: typedError(err)?.code ?? 'INTERNAL_ERROR',
 });
 
 /**
@@ -72,7 +73,7 @@ export async function bulkExecute(body: { operation: BulkOperation; agent_ids: s
       return await bulkOne(body.operation, id, now);
     } catch (err) {
       // A concurrent change (e.g. deleted meanwhile) is reported for that item; the others go on.
-      if (!(err instanceof AppError)) logger.error('bulk item failed', { agentId: id, error: err as Error });
+      if (!typedError(err)) logger.error('bulk item failed', { agentId: id, error: err as Error });
       return failure(id, err);
     }
   });

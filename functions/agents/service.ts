@@ -16,7 +16,6 @@ import {
   type Mode,
   type Replica,
 } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
 import { CLEANUP_GRACE_SECONDS, loadAgent, loadAgentWithLive } from '../shared/flows/agent-access.js';
 import {
   activeReplicasOf,
@@ -27,7 +26,9 @@ import {
 } from '../shared/flows/agent-lifecycle.js';
 import { announcePrimaryTermination } from '../shared/flows/interruption/announcement.js';
 import { placeholderReplica } from '../shared/flows/replicas.js';
-import { logRegistration } from '../shared/instance-log.js';
+import { registrationEvents } from '../shared/instance-log.js';
+import { agentStatusEvent } from '../shared/feed.js';
+import { Outbox } from '../shared/outbox.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
 import { assertOwner } from '../shared/http/auth.js';
 import { agentView, configView } from '../shared/views/agent.js';
@@ -117,8 +118,9 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
         throw new ConflictError('ALREADY_EXISTS', 'this instance is the PRIMARY of another agent');
       }
       try {
-        const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement);
-        await logRegistration(input.instance_id, agent.id, existing.primary_instance_id, now);
+        const records = new Outbox().log(...registrationEvents(input.instance_id, existing.id, existing.primary_instance_id, now));
+        const agent = await agentsRepo.replacePrimary(existing, newPrimary(existing, input, at), at, placement, records.parts());
+        await records.committed();
         return { status: 200, body: registered(agent, false, 'PRIMARY', agent.config.enabled) };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 3) continue; // lost a race: re-read and retry
@@ -166,9 +168,10 @@ export async function register(caller: Caller, input: RegisterInput, now: Date) 
       private_ip: primary.private_ip,
       public_ip: primary.public_ip,
     });
-    const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents);
+    const records = new Outbox().log(...registrationEvents(primary.id, agent.id, null, now));
+    const outcome = await agentsRepo.createWithPrimary(agent, primary, client.max_agents, records.parts());
     if (outcome === 'created') {
-      await logRegistration(primary.id, agent.id, null, now);
+      await records.committed();
       return { status: 201, body: registered(agent, true, 'PRIMARY', true) };
     }
     // Lost a concurrent registration of the same logical id (or instance): the next pass finds the winner.
@@ -190,7 +193,8 @@ export interface HeartbeatInput {
  * nothing but the time (owner, status, PRIMARY, placement as stored). Otherwise the slow path reads
  * the agent and decides: 404, a REPLICA/ZOMBIE heartbeat (only that instance's `last_seen_at`, and
  * only when it is this agent's), a kept `switching`, an agent without PRIMARY (it stays in `error`,
- * API.md §4.4), or a status / placement change written to the agent and its live item together.
+ * API.md §4.4), or a status / placement change written to the agent and its live item together, with its
+ * agent_status_changed event in the same transaction.
  */
 export async function heartbeat(caller: Caller, agentId: string, input: HeartbeatInput, now: Date) {
   const at = now.toISOString();
@@ -219,15 +223,10 @@ export async function heartbeat(caller: Caller, agentId: string, input: Heartbea
       : input.status === 'online' && agent.status === 'switching' && agent.inflight_command_id
         ? 'switching'
         : input.status;
-    if (!(await agentsRepo.applyHeartbeat(agent, status, at, primary ? placement : {}))) continue; // it moved: re-read
-    if (agent.status !== status) {
-      await publishEvent({
-        clientId: agent.client_id,
-        type: 'agent_status_changed',
-        data: { agent_id: agent.id, from: agent.status, to: status },
-        now,
-      });
-    }
+    const records = new Outbox();
+    if (agent.status !== status) records.event(agentStatusEvent(agent, agent.status, status, now));
+    if (!(await agentsRepo.applyHeartbeat(agent, status, at, primary ? placement : {}, records.parts()))) continue; // it moved: re-read
+    await records.committed();
     return heartbeatReply(agent.id, status, agent.config.config_version, now);
   }
   throw new ConflictError('VERSION_CONFLICT', 'the agent kept changing during the heartbeat; retry');
@@ -262,9 +261,18 @@ export async function announceTermination(
   now: Date,
 ) {
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
-  let status: AgentStatus = agent.status === 'deleted' ? 'deleted' : 'offline';
+  let status: AgentStatus = agent.status;
+  // An agent without a PRIMARY stays in `error` (API.md §4.4), whatever it announces (a retried
+  // announcement finds the termination it reported already handled); otherwise it goes offline,
+  // conditioned on the agent as read, with its status event.
+  if (agent.status !== 'deleted' && agent.status !== 'offline' && agent.primary_instance_id) {
+    const records = new Outbox().event(agentStatusEvent(agent, agent.status, 'offline', now, 'termination announced'));
+    if (await agentsRepo.applyHeartbeat(agent, 'offline', agent.last_heartbeat_at ?? now.toISOString(), {}, records.parts())) {
+      await records.committed();
+      status = 'offline';
+    }
+  }
   if (agent.status !== 'deleted') {
-    await agentsRepo.setStatus(agent.id, 'offline');
     const leaving = input.instance_id ?? agent.primary_instance_id;
     if (leaving && leaving === agent.primary_instance_id) {
       // The PRIMARY is leaving: treated like an EC2 termination (API.md §3.4).

@@ -11,7 +11,7 @@ export const handler = createGroupHandler(clientsRoutes, {
   },
   deleteClient: async ({ params }, ctx) => clients.deleteClient(params.cid, ctx.now),
   regenerateClientToken: async ({ params, body }, ctx) =>
-    clients.regenerateToken(params.cid, body.grace_period_seconds, ctx.now),
+    clients.regenerateToken(params.cid, body.grace_period_seconds, ctx.now, ctx.idempotencyScope),
   getClientToken: async ({ params }) => clients.getTokenInfo(params.cid),
   validateToken: async (_input, ctx) => clients.validate(ctx.caller),
   getClient: async ({ params }) => clients.getClientOverview(params.cid),

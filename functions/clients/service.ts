@@ -120,17 +120,27 @@ async function deleteAgentSettled(agentId: string, now: Date, ttl: number): Prom
   throw new ConflictError('VERSION_CONFLICT', 'the client\'s agents kept changing during the delete; retry the delete to resume it');
 }
 
-/** New token now; the old one keeps working for the grace period (0 = revoked at once). */
-export async function regenerateToken(clientId: string, graceSeconds: number, now: Date) {
+/**
+ * New token now; the old one keeps working for the grace period (0 = revoked at once). A retry of a
+ * regenerate whose answer was lost (same Idempotency-Key, after its lock expired) finds the token
+ * that request issued as the current one: nobody ever saw it, so it alone is revoked at once, and
+ * the tokens before it keep the grace periods the first run gave them.
+ */
+export async function regenerateToken(clientId: string, graceSeconds: number, now: Date, idempotencyScope?: string) {
   const client = await liveClient(clientId);
   const token = generateToken();
-  const validUntil = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000).toISOString() : null;
+  const unseen = idempotencyScope !== undefined && client.token_issued_by === idempotencyScope;
+  const validUntil = graceSeconds > 0 && !unseen ? new Date(now.getTime() + graceSeconds * 1000).toISOString() : null;
   await clientsRepo.replaceToken(
     client,
-    { hash: hashToken(token), hint: tokenHint(token), createdAt: now.toISOString() },
+    { hash: hashToken(token), hint: tokenHint(token), createdAt: now.toISOString(), issuedBy: idempotencyScope ?? null },
     validUntil ? { validUntil, ttl: Math.ceil(Date.parse(validUntil) / 1000) + 3600 } : null,
+    { keepGraceTokens: unseen },
   );
-  return { client_id: clientId, token, previous_token_valid_until: validUntil };
+  // The token the admin had before keeps the grace the first run gave it (from that run's time).
+  const previousValidUntil =
+    unseen && graceSeconds > 0 ? new Date(Date.parse(client.token_created_at) + graceSeconds * 1000).toISOString() : validUntil;
+  return { client_id: clientId, token, previous_token_valid_until: previousValidUntil };
 }
 
 export async function getTokenInfo(clientId: string) {

@@ -3,8 +3,9 @@ import { agentsRepo } from '../shared/db/agents-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
 import { ConflictError, NotFoundError } from '../shared/domain/errors.js';
 import type { Caller, Command } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
+import { commandStatusEvent } from '../shared/feed.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
+import { Outbox } from '../shared/outbox.js';
 
 /** issue-switch-command and force-switch (API.md §3.5) live in ./switching.ts. */
 export { forceSwitch, issueSwitchCommand } from './switching.js';
@@ -34,8 +35,10 @@ export const pendingCommandView = (c: Command) => ({
 
 /**
  * GET /api/agents/{aid}/pending-commands: a bare array, priority desc then oldest. Only the first
- * item is delivered (pending → acknowledged), together with taking the agent's in-flight slot, so
- * two concurrent polls cannot both hand out a command.
+ * item is delivered (pending → acknowledged), together with taking the agent's in-flight slot and
+ * its feed event, so two concurrent polls cannot both hand out a command. While a command is in
+ * flight the answer is [] (API.md §3.5), so this answer is the only one that carries it: when the
+ * delivery's commit is not confirmed (a timeout), it is read back rather than reported as failed.
  */
 export async function getPendingCommands(caller: Caller, agentId: string, now: Date) {
   const { agent, live } = await loadAgentWithLive(caller, agentId);
@@ -58,14 +61,18 @@ export async function getPendingCommands(caller: Caller, agentId: string, now: D
     if (!(await commandsRepo.anyPending(agent.id, deliverable))) await agentsRepo.markCommandsSeen(agent.id, revision, mark);
     return [];
   }
-  if (!(await commandsRepo.deliver(first, nowIso, first.command_type === 'switch'))) return [];
+  const records = new Outbox().event(commandStatusEvent(first, 'acknowledged', now));
+  let delivered: boolean;
+  try {
+    delivered = await commandsRepo.deliver(first, nowIso, first.command_type === 'switch', records.parts());
+  } catch (err) {
+    // Applied or not? Only a read can tell (and if the database is gone, the agent polls again).
+    if (!(await commandsRepo.deliveredAt(first, nowIso).catch(() => false))) throw err;
+    delivered = true;
+  }
+  if (!delivered) return [];
   metrics.addMetric('CommandDelivered', MetricUnit.Count, 1);
-  await publishEvent({
-    clientId: agent.client_id,
-    type: 'command_status_changed',
-    data: { agent_id: agent.id, command_id: first.id, command_type: first.command_type, status: 'acknowledged' },
-    now,
-  });
+  await records.committed();
   return pending.map((c, i) => pendingCommandView(i === 0 ? { ...c, status: 'acknowledged', delivered_at: nowIso } : c));
 }
 
@@ -88,13 +95,9 @@ export async function reportExecuted(
   if (command.status !== 'pending' && command.status !== 'acknowledged' && command.status !== 'executing') {
     throw new ConflictError('INVALID_TRANSITION', `the command is already ${command.status}`);
   }
-  await commandsRepo.finish(command, target, now.toISOString(), input.message ?? null);
+  const records = new Outbox().event(commandStatusEvent(command, target, now));
+  await commandsRepo.finish(command, target, now.toISOString(), input.message ?? null, records.parts());
   metrics.addMetric(input.success ? 'CommandCompleted' : 'CommandFailed', MetricUnit.Count, 1);
-  await publishEvent({
-    clientId: agent.client_id,
-    type: 'command_status_changed',
-    data: { agent_id: agent.id, command_id: command.id, command_type: command.command_type, status: target },
-    now,
-  });
+  await records.committed();
   return { success: true as const, command_id: command.id, status: target };
 }

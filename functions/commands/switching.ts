@@ -36,7 +36,7 @@ export interface IssueSwitchInput {
 }
 
 /** POST /api/agents/{aid}/issue-switch-command (202 → Command). */
-export async function issueSwitchCommand(caller: Caller, agentId: string, input: IssueSwitchInput, now: Date) {
+export async function issueSwitchCommand(caller: Caller, agentId: string, input: IssueSwitchInput, now: Date, idempotencyScope?: string) {
   const agent = await loadAgent(caller, agentId);
   if (disabled(agent)) throw new UnprocessableError('AGENT_DISABLED', 'the agent is disabled');
   if (!agent.config.auto_switch_enabled) throw new UnprocessableError('AUTO_SWITCH_DISABLED', 'auto-switch is off for this agent');
@@ -62,8 +62,9 @@ export async function issueSwitchCommand(caller: Caller, agentId: string, input:
       reason: input.reason ?? null,
     },
     now,
+    idempotencyScope,
   );
-  return (await queueSwitch(command, now, agent)).command;
+  return (await queueSwitch(command, now, agent, idempotencyScope !== undefined)).command;
 }
 
 export interface ForceSwitchInput {
@@ -76,7 +77,14 @@ export interface ForceSwitchInput {
 }
 
 /** POST /api/client/instances/{iid}/force-switch (202 → Command): manual, priority 75, no limits. */
-export async function forceSwitch(caller: Caller, instanceId: string, input: ForceSwitchInput, ifMatch: number | undefined, now: Date) {
+export async function forceSwitch(
+  caller: Caller,
+  instanceId: string,
+  input: ForceSwitchInput,
+  ifMatch: number | undefined,
+  now: Date,
+  idempotencyScope?: string,
+) {
   const instance = await instancesRepo.get(instanceId);
   if (!instance) throw new NotFoundError('instance');
   assertOwner(caller, instance.client_id, 'instance');
@@ -142,6 +150,7 @@ export async function forceSwitch(caller: Caller, instanceId: string, input: For
       ...(input.terminate_wait_seconds !== undefined ? { terminate_wait_seconds: input.terminate_wait_seconds } : {}),
     },
     now,
+    idempotencyScope,
   );
-  return (await queueSwitch(command, now, agent)).command;
+  return (await queueSwitch(command, now, agent, idempotencyScope !== undefined)).command;
 }

@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../shared/observability.js';
 import { MalformedEventError, parseEc2Event } from './schemas.js';
-import { processEc2Event } from './service.js';
+import { EventInProgressError, processEc2Event } from './service.js';
 
 /**
  * The `ec2-events` Lambda: EventBridge → one event per invocation (API.md §5). The event is
@@ -16,7 +16,9 @@ export const handler = middy(async (event: unknown, _context: Context) => {
   try {
     return await processEc2Event(parseEc2Event(event), new Date());
   } catch (err) {
-    if (err instanceof MalformedEventError) {
+    if (err instanceof EventInProgressError) {
+      logger.info('event delivered again while it is being processed: left to EventBridge\'s retry', { error: err });
+    } else if (err instanceof MalformedEventError) {
       metrics.addMetric('Ec2EventMalformed', MetricUnit.Count, 1);
       logger.error('malformed EventBridge event: failing so it reaches the DLQ', { issues: err.issues });
     } else {

@@ -25,8 +25,20 @@ import { healthInstanceIds, type ParsedEvent } from './schemas.js';
  * A failure after the claim releases it and rethrows, so EventBridge's retry processes the event.
  */
 
-/** The claim outlives one invocation (25 s timeout): a crashed invocation's retry can re-claim after it. */
-const CLAIM_LEASE_SECONDS = 60;
+/**
+ * The claim outlives one invocation (25 s timeout) and ends before EventBridge's first retry of a
+ * failed one (Lambda retries an asynchronous invocation after a minute): a crashed invocation's
+ * retry re-claims it.
+ */
+const CLAIM_LEASE_SECONDS = 30;
+
+/** A delivery of an event another invocation is still processing: retried later by EventBridge. */
+export class EventInProgressError extends Error {
+  constructor(eventId: string) {
+    super(`event ${eventId} is being processed by another invocation; retry later`);
+    this.name = 'EventInProgressError';
+  }
+}
 /** A Health scheduled change this close is an imminent termination; further out it is advance warning. */
 const HEALTH_IMMINENT_SECONDS = 15 * 60;
 
@@ -207,7 +219,14 @@ export async function processEc2Event(parsed: ParsedEvent, now: Date): Promise<E
     return { ...base, status, instances: skipped };
   }
 
-  if (!(await incidentsRepo.claimEvent(parsed.event.id, now, CLAIM_LEASE_SECONDS))) {
+  const claim = await incidentsRepo.claimEvent(parsed.event.id, now, CLAIM_LEASE_SECONDS);
+  if (claim === 'in-progress') {
+    // Another invocation is processing this event and may still fail: answering "done" would end
+    // EventBridge's retries for good. Failing lets the retry (a minute later) find the outcome.
+    metrics.addMetric('Ec2EventInProgress', MetricUnit.Count, 1);
+    throw new EventInProgressError(parsed.event.id);
+  }
+  if (claim === 'done') {
     metrics.addMetric('Ec2EventDuplicate', MetricUnit.Count, 1);
     logger.info('duplicate event id: already processed', base);
     return { ...base, status: 'duplicate', instances: [] };

@@ -18,7 +18,8 @@ import {
 } from '../shared/domain/errors.js';
 import { newId, parsePoolId, parseTimestamp } from '../shared/domain/ids.js';
 import type { Agent, Caller, Replica, ReplicaStatus } from '../shared/domain/types.js';
-import { promotionChanges, publishEvent } from '../shared/feed.js';
+import { promotionChanges } from '../shared/feed.js';
+import { Outbox } from '../shared/outbox.js';
 import { chooseReplicaPool } from '../shared/placement.js';
 import { replicaView } from '../shared/views/replica.js';
 
@@ -324,6 +325,16 @@ export async function promoteReplica(
       }, 'demoted-replica'),
     );
   }
+  const records = new Outbox().event({
+    clientId: agent.client_id,
+    type: 'instance_role_changed',
+    data: {
+      agent_id: agent.id,
+      changes: promotionChanges(replica.instance_id, oldId, demoted ? 'REPLICA' : 'ZOMBIE'),
+      reason: 'manual promotion',
+    },
+    now,
+  });
   try {
     await promoteReplicaTx({
       agent,
@@ -333,7 +344,7 @@ export async function promoteReplica(
       old: demoted ? { role: 'REPLICA' } : { role: 'ZOMBIE' },
       at,
       agentSet: { notice_status: 'none', notice_deadline: null },
-      extra,
+      extra: [...extra, ...records.parts()],
     });
   } catch (err) {
     if (!(err instanceof PromotionConflict)) throw err;
@@ -345,16 +356,7 @@ export async function promoteReplica(
       cause: err,
     });
   }
-  await publishEvent({
-    clientId: agent.client_id,
-    type: 'instance_role_changed',
-    data: {
-      agent_id: agent.id,
-      changes: promotionChanges(replica.instance_id, oldId, demoted ? 'REPLICA' : 'ZOMBIE'),
-      reason: 'manual promotion',
-    },
-    now,
-  });
+  await records.committed();
   return {
     success: true as const,
     replica_id: replica.id,
@@ -391,6 +393,9 @@ async function applyStatus(
   const at = now.toISOString();
   const saved = await retryOnVersionConflict(false, async () => {
     const replica = await loadReplica(agent, replicaId);
+    // A `ready` report of a replica that was promoted since is that report retried (its promotion
+    // followed it) or a stale one: the replica was ready; nothing changes.
+    if (replica.status === 'promoted' && status === 'ready') return replica;
     const transition = replicaTransition(replica.status, status);
     if (transition === 'illegal') throw invalidTransition(replica.status, status);
     const next = { ...replica, ...fields };

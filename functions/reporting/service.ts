@@ -2,11 +2,12 @@ import { CLEANUP_GRACE_SECONDS, loadAgent } from '../shared/flows/agent-access.j
 import { instancesRepo } from '../shared/db/instances-repo.js';
 import { reportsRepo } from '../shared/db/reports-repo.js';
 import { replicasRepo } from '../shared/db/replicas-repo.js';
-import { NotFoundError, ValidationError } from '../shared/domain/errors.js';
+import { TransactionConflict, transact, type TxPart } from '../shared/db/transaction.js';
+import { NotFoundError, retryOnVersionConflict, ValidationError, VersionConflictError } from '../shared/domain/errors.js';
 import { marketOnDemand, marketPoolsOfType, watchUnknownType } from '../shared/market/market-view.js';
-import { recordInstanceEvent } from '../shared/instance-log.js';
+import { Outbox } from '../shared/outbox.js';
 import { newId, parseTimestamp, ttlAfterDays } from '../shared/domain/ids.js';
-import type { Caller, Mode } from '../shared/domain/types.js';
+import type { Caller, Mode, Replica } from '../shared/domain/types.js';
 
 /** switch-report (API.md §3.10) lives in ./switch-report.ts. */
 export { recordSwitchReport } from './switch-report.js';
@@ -186,12 +187,16 @@ export async function recordTerminationReport(
   now: Date,
 ) {
   const agent = await loadAgent(caller, agentId, { allowDeletedForSeconds: CLEANUP_GRACE_SECONDS, now });
-  const [instance, replicas] = await Promise.all([instancesRepo.get(input.instance_id), replicasRepo.listByAgent(agent.id)]);
-  const replica = replicas.find((r) => r.instance_id === input.instance_id);
-  if ((!instance || instance.agent_id !== agent.id) && !replica) throw new NotFoundError('instance');
+  const read = async () => {
+    const [instance, replicas] = await Promise.all([instancesRepo.get(input.instance_id), replicasRepo.listByAgent(agent.id)]);
+    const replica = replicas.find((r) => r.instance_id === input.instance_id);
+    return { instance: instance?.agent_id === agent.id ? instance : undefined, replica };
+  };
+  const { instance, replica } = await read();
+  if (!instance && !replica) throw new NotFoundError('instance');
   const at = input.terminated_at ? parseTimestamp(input.terminated_at).toISOString() : now.toISOString();
   if (!input.success) {
-    if (instance && instance.agent_id === agent.id) {
+    if (instance) {
       await instancesRepo.update(instance.id, {
         set: { next_listing_at: new Date(now.getTime() + RELIST_AFTER_FAILURE_SECONDS * 1000).toISOString() },
       });
@@ -203,27 +208,38 @@ export async function recordTerminationReport(
       status: instance?.role === 'ZOMBIE' ? 'zombie' : (instance?.role.toLowerCase() ?? 'unknown'),
     };
   }
-  if (instance && instance.agent_id === agent.id && instance.role !== 'PRIMARY') {
-    await instancesRepo.changeRole(instance, 'TERMINATED', now.toISOString(), {
-      set: { terminated_at: instance.terminated_at ?? at, termination_confirmed: true },
-    });
-    if (instance.role !== 'TERMINATED') {
-      await recordInstanceEvent(instance.id, 'terminated', 'info', 'termination confirmed by the agent', {
-        source: 'termination-report',
-        terminated_at: at,
-      }, now);
+  // The instance, its replica record and its lifecycle entry change together (a retry finds them done).
+  await retryOnVersionConflict(false, async () => {
+    const current = await read();
+    const parts: TxPart[] = [];
+    const records = new Outbox();
+    const i = current.instance;
+    if (i && i.role !== 'PRIMARY' && !(i.role === 'TERMINATED' && i.termination_confirmed)) {
+      parts.push(
+        instancesRepo.changeRoleTx(i, 'TERMINATED', now.toISOString(), {
+          expect: { version: i.version },
+          set: { terminated_at: i.terminated_at ?? at, termination_confirmed: true },
+        }),
+      );
+      if (i.role !== 'TERMINATED') {
+        records.log({ instanceId: i.id, eventType: 'terminated', severity: 'info', message: 'termination confirmed by the agent', metadata: { source: 'termination-report', terminated_at: at }, at: now });
+      }
     }
-  }
-  if (replica && !replica.termination_confirmed) {
-    await replicasRepo.update(agent.id, replica.id, {
-      set: {
-        status: replica.status === 'promoted' ? replica.status : 'terminated',
-        is_active: false,
-        terminated_at: replica.terminated_at ?? at,
-        termination_confirmed: true,
-      },
-    });
-  }
+    const r = current.replica;
+    if (r && !r.termination_confirmed) {
+      const status: Replica['status'] = r.status === 'promoted' ? r.status : 'terminated';
+      const confirmed = { ...r, status, is_active: false, terminated_at: r.terminated_at ?? at, termination_confirmed: true };
+      parts.push(replicasRepo.saveTx(confirmed, r.version));
+    }
+    if (parts.length === 0) return;
+    try {
+      await transact([...parts, ...records.parts()]);
+    } catch (err) {
+      if (err instanceof TransactionConflict) throw new VersionConflictError(undefined, { cause: err });
+      throw err;
+    }
+    await records.committed();
+  });
   return {
     success: true as const,
     message: instance?.role === 'PRIMARY' ? 'instance is the PRIMARY; not marked terminated' : 'termination recorded',

@@ -22,10 +22,9 @@ import { TERMINATED_RETENTION_DAYS } from '../shared/domain/instances.js';
 import { round } from '../shared/domain/numbers.js';
 import { downtimeSeconds, pricePaid, type Switch, savingsImpact } from '../shared/domain/switches.js';
 import type { Agent, Caller, Command, Instance, TriggerType } from '../shared/domain/types.js';
-import { publishEvent } from '../shared/feed.js';
-import { recordInstanceEvent } from '../shared/instance-log.js';
-import { notify } from '../shared/notify.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
+import { commandStatusEvent } from '../shared/feed.js';
+import { Outbox } from '../shared/outbox.js';
 import { accrueAgent } from '../shared/savings-ledger.js';
 import type { SwitchReport } from './routes.js';
 
@@ -235,8 +234,9 @@ export async function recordSwitchReport(caller: Caller, agentId: string, report
     }
     if (command && commandOpen) items.push(commandsRepo.finishTx(command, 'completed', nowIso, 'switch reported by the agent'));
 
+    const records = switchRecords(sw, agent, command && commandOpen ? command : undefined, now);
     try {
-      await transact(items);
+      await transact([...items, ...records.parts()]);
     } catch (err) {
       if (!(err instanceof TransactionConflict)) throw err;
       if (err.failedOn('switch-key')) {
@@ -246,66 +246,62 @@ export async function recordSwitchReport(caller: Caller, agentId: string, report
       }
       continue; // the agent, an instance or the command changed meanwhile: re-read and rebuild
     }
-
-    // Lifecycle logs (best effort), at the times the agent reported.
-    const meta = { switch_id: sw.id, command_id: sw.command_id, trigger_type: trigger };
-    await recordInstanceEvent(oldId, 'switch_initiated', 'info', `switch to ${sw.new_pool_id ?? 'on-demand'} initiated`, meta, new Date(timing.switch_initiated_at));
-    await recordInstanceEvent(newId_, 'became_primary', 'info', `PRIMARY after a ${trigger} switch from ${oldId}`, meta, new Date(timing.traffic_switched_at));
-    await recordInstanceEvent(
-      oldId,
-      outcome === 'terminated' ? 'terminated' : 'became_zombie',
-      'info',
-      outcome === 'terminated' ? `terminated by the agent after switching to ${newId_}` : `ZOMBIE after switching to ${newId_}`,
-      meta,
-      new Date(timing.old_instance_terminated_at ?? timing.traffic_switched_at),
-    );
+    await records.committed();
     metrics.addMetric('SwitchCompleted', MetricUnit.Count, 1);
     if (sw.downtime_seconds !== null) metrics.addMetric('SwitchDowntime', MetricUnit.Seconds, sw.downtime_seconds);
-    await publishEvent({
-      clientId: agent.client_id,
-      type: 'switch_completed',
-      data: {
-        switch_id: sw.id,
-        agent_id: agent.id,
-        old_instance_id: oldId,
-        new_instance_id: newId_,
-        trigger_type: trigger,
-        savings_impact: sw.savings_impact,
-        downtime_seconds: sw.downtime_seconds,
-      },
-      now,
-    });
-    await publishEvent({
-      clientId: agent.client_id,
-      type: 'instance_role_changed',
-      data: { agent_id: agent.id, instance_id: newId_, role: 'PRIMARY' },
-      now,
-    });
-    await publishEvent({
-      clientId: agent.client_id,
-      type: 'instance_role_changed',
-      data: { agent_id: agent.id, instance_id: oldId, role: outcome === 'terminated' ? 'TERMINATED' : 'ZOMBIE' },
-      now,
-    });
-    if (command && commandOpen) {
-      await publishEvent({
-        clientId: agent.client_id,
-        type: 'command_status_changed',
-        data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'completed' },
-        now,
-      });
-    }
-    const impact = sw.savings_impact === null ? '' : ` (${sw.savings_impact >= 0 ? 'saves' : 'costs'} $${round(Math.abs(sw.savings_impact), 4)}/h)`;
-    await notify({
-      clientId: agent.client_id,
-      type: 'switch_completed',
-      severity: 'info',
-      message: `Switch done: ${agent.hostname ?? agent.id} moved from ${sw.old_pool_id ?? 'on-demand'} to ${sw.new_pool_id ?? 'on-demand'}${impact}; old instance ${oldId} is ${outcome}.`,
-      agentId: agent.id,
-      dedupeKey: `switch-done:${agent.id}:${newId_}`,
-      now,
-    });
     return SWITCH_REPLY(sw);
   }
   throw new ConflictError('VERSION_CONFLICT', 'the agent kept changing while the switch was recorded; retry');
+}
+
+/**
+ * What a switch records besides itself, committed in its transaction (shared/outbox.ts): the feed
+ * events, the lifecycle log entries at the times the agent reported, the client's notification.
+ * A repeated report finds the natural key and writes nothing — and has nothing left to publish.
+ */
+function switchRecords(sw: Switch, agent: Agent, completes: Command | undefined, now: Date): Outbox {
+  const { old_instance_id: oldId, new_instance_id: newId_, trigger_type: trigger, old_instance_outcome: outcome, timing } = sw;
+  const meta = { switch_id: sw.id, command_id: sw.command_id, trigger_type: trigger };
+  const records = new Outbox()
+    .log(
+      { instanceId: oldId, eventType: 'switch_initiated', severity: 'info', message: `switch to ${sw.new_pool_id ?? 'on-demand'} initiated`, metadata: meta, at: new Date(timing.switch_initiated_at ?? sw.initiated_at) },
+      { instanceId: newId_, eventType: 'became_primary', severity: 'info', message: `PRIMARY after a ${trigger} switch from ${oldId}`, metadata: meta, at: new Date(timing.traffic_switched_at ?? sw.completed_at) },
+      {
+        instanceId: oldId,
+        eventType: outcome === 'terminated' ? 'terminated' : 'became_zombie',
+        severity: 'info',
+        message: outcome === 'terminated' ? `terminated by the agent after switching to ${newId_}` : `ZOMBIE after switching to ${newId_}`,
+        metadata: meta,
+        at: new Date(timing.old_instance_terminated_at ?? timing.traffic_switched_at ?? sw.completed_at),
+      },
+    )
+    .event(
+      {
+        clientId: agent.client_id,
+        type: 'switch_completed',
+        data: {
+          switch_id: sw.id,
+          agent_id: agent.id,
+          old_instance_id: oldId,
+          new_instance_id: newId_,
+          trigger_type: trigger,
+          savings_impact: sw.savings_impact,
+          downtime_seconds: sw.downtime_seconds,
+        },
+        now,
+      },
+      { clientId: agent.client_id, type: 'instance_role_changed', data: { agent_id: agent.id, instance_id: newId_, role: 'PRIMARY' }, now },
+      { clientId: agent.client_id, type: 'instance_role_changed', data: { agent_id: agent.id, instance_id: oldId, role: outcome === 'terminated' ? 'TERMINATED' : 'ZOMBIE' }, now },
+    );
+  if (completes) records.event(commandStatusEvent(completes, 'completed', now));
+  const impact = sw.savings_impact === null ? '' : ` (${sw.savings_impact >= 0 ? 'saves' : 'costs'} $${round(Math.abs(sw.savings_impact), 4)}/h)`;
+  return records.notify({
+    clientId: agent.client_id,
+    type: 'switch_completed',
+    severity: 'info',
+    message: `Switch done: ${agent.hostname ?? agent.id} moved from ${sw.old_pool_id ?? 'on-demand'} to ${sw.new_pool_id ?? 'on-demand'}${impact}; old instance ${oldId} is ${outcome}.`,
+    agentId: agent.id,
+    dedupeKey: `switch-done:${agent.id}:${newId_}`,
+    now,
+  });
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { feedRepo } from './db/feed-repo.js';
+import { transact, type TxPart } from './db/transaction.js';
 import type { FeedEvent } from './domain/feed-events.js';
+import type { AgentStatus, Command, CommandStatus } from './domain/types.js';
 import { logger } from './observability.js';
 import { recordFeedStats } from './stats.js';
 
@@ -15,45 +17,75 @@ export { type FeedEvent, promotionChanges } from './domain/feed-events.js';
 /** An event to publish: to its client's feed (and the admin feed), at the business time `now`. */
 export type FeedEventInput = FeedEvent & { clientId: string | null; now: Date };
 
-/**
- * Appends an event to the client's feed and to the admin feed (one BatchWrite). The feed is a
- * convenience for dashboards: a failure to publish is logged and never fails the business write
- * that already happened.
- */
-export async function publishEvent(input: FeedEventInput): Promise<void> {
-  await publishEvents([input]);
-}
+/** A command's `command_status_changed` event (a queued one carries its priority). */
+export const commandStatusEvent = (
+  c: Pick<Command, 'id' | 'agent_id' | 'client_id' | 'command_type' | 'priority'>,
+  status: CommandStatus,
+  now: Date,
+): FeedEventInput => ({
+  clientId: c.client_id,
+  type: 'command_status_changed',
+  data: { agent_id: c.agent_id, command_id: c.id, command_type: c.command_type, status, ...(status === 'pending' ? { priority: c.priority } : {}) },
+  now,
+});
+
+/** An agent's `agent_status_changed` event. */
+export const agentStatusEvent = (
+  agent: { id: string; client_id: string },
+  from: AgentStatus,
+  to: AgentStatus,
+  now: Date,
+  reason?: string,
+): FeedEventInput => ({
+  clientId: agent.client_id,
+  type: 'agent_status_changed',
+  data: { agent_id: agent.id, from, to, ...(reason ? { reason } : {}) },
+  now,
+});
 
 /**
- * Publishes several events of one flow together: one BatchWrite (per 25 items) instead of one per
- * event. Cursors grow in the order of `inputs`, so readers see the events in that order.
+ * Transaction parts publishing `inputs` — they belong in the transaction of the effect they report
+ * (see shared/outbox.ts), so an event exists exactly when its effect does. Cursors grow in the order
+ * of `inputs`, so readers see the events in that order. Built afresh for every attempt of a
+ * transaction: the cursor is the time the write is made, not the business time `now` (a job may
+ * commit minutes after its `now`), because readers poll with "after cursor".
  */
-export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
-  if (inputs.length === 0) return;
-  // The cursor is the write time, not the business time `now` (a job may publish minutes after
-  // its `now`): readers poll with "after cursor", so cursors must grow in the order items land.
+export function feedEventParts(inputs: FeedEventInput[]): TxPart[] {
+  if (inputs.length === 0) return [];
   // Cursors drawn in the same millisecond are sorted so that the batch keeps its order.
   const at = new Date();
   const cursors = inputs.map(() => feedCursor(at)).sort();
-  try {
-    // One BatchWrite for a whole flow's events (more only past 25 items): each to its client's feed and the admin feed.
-    await feedRepo.append(
-      inputs.map((input, i) => ({
-        id: cursors[i] as string,
-        type: input.type,
-        client_id: input.clientId,
-        data: input.data,
-        created_at: input.now.toISOString(),
-        ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
-      })),
-    );
-  } catch (err) {
-    logger.warn('could not publish feed events', { type: [...new Set(inputs.map((i) => i.type))].join(','), error: err as Error });
-  }
-  // Operational counters (admin stats / metrics, see stats.ts for the data fields read): best effort.
+  return feedRepo.appendTx(
+    inputs.map((input, i) => ({
+      id: cursors[i] as string,
+      type: input.type,
+      client_id: input.clientId,
+      data: input.data,
+      created_at: input.now.toISOString(),
+      ttl: Math.floor(input.now.getTime() / 1000) + FEED_TTL_SECONDS,
+    })),
+  );
+}
+
+/**
+ * Once the events committed: the operational counters derived from them (admin stats / metrics,
+ * see stats.ts). Approximate by design — best effort, a failure is logged.
+ */
+export async function countFeedEvents(inputs: FeedEventInput[]): Promise<void> {
   for (const input of inputs) {
     await recordFeedStats(input, input.now).catch((err: unknown) =>
       logger.warn('could not record feed stats', { type: input.type, error: err as Error }),
     );
   }
+}
+
+/** Publishes events that report no other write (tests, one-off announcements): one transaction of their own. */
+export async function publishEvents(inputs: FeedEventInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  await transact(feedEventParts(inputs));
+  await countFeedEvents(inputs);
+}
+
+export async function publishEvent(input: FeedEventInput): Promise<void> {
+  await publishEvents([input]);
 }

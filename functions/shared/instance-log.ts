@@ -1,6 +1,6 @@
 import { instanceLogRepo } from './db/instance-log-repo.js';
+import type { TxPart } from './db/transaction.js';
 import { newId, ttlAfterDays } from './domain/ids.js';
-import { logger } from './observability.js';
 
 /**
  * The lifecycle log of an instance (GET /api/client/instances/{iid}/logs): items in the instance's
@@ -36,31 +36,38 @@ const LOG_TTL_DAYS = 30;
 /** Orders events written by one process in the same millisecond (`registered` before `became_primary`). */
 let sequence = 0;
 
+/** One lifecycle event to record. */
+export interface InstanceEventInput {
+  instanceId: string;
+  eventType: InstanceEventType;
+  severity: InstanceEventSeverity;
+  message: string;
+  metadata: Record<string, unknown> | null;
+  /** When it happened (the entry's timestamp). */
+  at: Date;
+}
+
 /**
- * Appends an event to an instance's lifecycle log. Best effort: the log is informational, so a
- * failed write is logged and never fails the business operation that already happened. The sort
- * key is `LOG#<at>#<sequence>-<id>`: time order, then write order within a process.
+ * Transaction part appending an event to an instance's lifecycle log: it commits with the change it
+ * records (shared/outbox.ts). The sort key is `LOG#<at>#<sequence>-<id>`: time order, then write
+ * order within a process.
  */
-export async function recordInstanceEvent(
-  instanceId: string,
-  eventType: InstanceEventType,
-  severity: InstanceEventSeverity,
-  message: string,
-  metadata: Record<string, unknown> | null,
-  now: Date,
-): Promise<void> {
-  const at = now.toISOString();
+export function instanceEventPart(e: InstanceEventInput): TxPart {
   const id = newId();
   sequence = (sequence + 1) % 1e9;
-  try {
-    await instanceLogRepo.append(
-      { id, instance_id: instanceId, timestamp: at, event_type: eventType, severity, message, metadata },
-      `${String(sequence).padStart(9, '0')}-${id}`,
-      ttlAfterDays(now, LOG_TTL_DAYS),
-    );
-  } catch (err) {
-    logger.warn('instance log write failed', { instance_id: instanceId, event_type: eventType, error: err as Error });
-  }
+  return instanceLogRepo.appendTx(
+    {
+      id,
+      instance_id: e.instanceId,
+      timestamp: e.at.toISOString(),
+      event_type: e.eventType,
+      severity: e.severity,
+      message: e.message,
+      metadata: e.metadata,
+    },
+    `${String(sequence).padStart(9, '0')}-${id}`,
+    ttlAfterDays(e.at, LOG_TTL_DAYS),
+  );
 }
 
 /** An instance's log, newest first; optionally one severity (a filter: pages may be short). */
@@ -74,24 +81,22 @@ export async function listInstanceEvents(
 
 /**
  * Log entries of a registration that created a PRIMARY: `registered` and `became_primary` on the new
- * instance, `became_zombie` on the PRIMARY it replaced (if any). Called after the transaction.
+ * instance, `became_zombie` on the PRIMARY it replaced (if any). They ride in the registration's transaction.
  */
-export async function logRegistration(
-  instanceId: string,
-  agentId: string,
-  previousPrimaryId: string | null,
-  now: Date,
-): Promise<void> {
-  await recordInstanceEvent(instanceId, 'registered', 'info', 'instance registered by its agent', { agent_id: agentId }, now);
-  await recordInstanceEvent(instanceId, 'became_primary', 'info', 'instance became the PRIMARY', { agent_id: agentId, replaced: previousPrimaryId }, now);
+export function registrationEvents(instanceId: string, agentId: string, previousPrimaryId: string | null, now: Date): InstanceEventInput[] {
+  const events: InstanceEventInput[] = [
+    { instanceId, eventType: 'registered', severity: 'info', message: 'instance registered by its agent', metadata: { agent_id: agentId }, at: now },
+    { instanceId, eventType: 'became_primary', severity: 'info', message: 'instance became the PRIMARY', metadata: { agent_id: agentId, replaced: previousPrimaryId }, at: now },
+  ];
   if (previousPrimaryId && previousPrimaryId !== instanceId) {
-    await recordInstanceEvent(
-      previousPrimaryId,
-      'became_zombie',
-      'warning',
-      `replaced as PRIMARY by ${instanceId} (re-registration); still running, serving no traffic`,
-      { agent_id: agentId, new_primary: instanceId },
-      now,
-    );
+    events.push({
+      instanceId: previousPrimaryId,
+      eventType: 'became_zombie',
+      severity: 'warning',
+      message: `replaced as PRIMARY by ${instanceId} (re-registration); still running, serving no traffic`,
+      metadata: { agent_id: agentId, new_primary: instanceId },
+      at: now,
+    });
   }
+  return events;
 }

@@ -3,7 +3,7 @@ import { TRIGGER_TYPES } from './domain/switches.js';
 import type { FeedEvent } from './domain/feed-events.js';
 
 /**
- * Operational counters derived from the events feed (feed.ts publishEvent calls `recordFeedStats`
+ * Operational counters derived from the events feed (feed.ts `countFeedEvents` calls `recordFeedStats`
  * for every event it publishes), so every writer that publishes is counted without a second call
  * site. They serve the windowed figures of GET /api/admin/metrics/operational (1 h / 24 h / 7 d);
  * all-time switch totals come from switches-repo's counters, emergencies from the incidents index.

@@ -1,10 +1,12 @@
 import { commandsRepo } from './db/commands-repo.js';
 import { instancesRepo } from './db/instances-repo.js';
+import { TransactionConflict, transact } from './db/transaction.js';
 import { addSeconds, pendingLifetimeSeconds, PRIORITY } from './domain/commands.js';
-import { ConflictError } from './domain/errors.js';
 import { dedupeId } from './domain/notifications.js';
 import type { Agent, Command, Instance, TriggerType } from './domain/types.js';
-import { publishEvent } from './feed.js';
+import { commandStatusEvent } from './feed.js';
+import type { NotifyInput } from './notify.js';
+import { Outbox } from './outbox.js';
 
 /** API.md §4.1: `terminate_instance` is only sent to agents of version 5.0.0 or later. */
 export function acceptsTerminateCommand(agent: Pick<Agent, 'agent_version' | 'status'> | undefined): boolean {
@@ -34,28 +36,28 @@ export async function retireZombie(
   agent: Agent | undefined,
   zombie: Instance,
   now: Date,
-  options: { trigger: Extract<TriggerType, 'manual' | 'scheduled'>; createdBy: string; reason: string },
+  options: { trigger: Extract<TriggerType, 'manual' | 'scheduled'>; createdBy: string; reason: string; notify?: NotifyInput },
 ): Promise<ZombieOutcome> {
   const at = now.toISOString();
+  // The role change commits with its feed event and the caller's notification.
+  const records = new Outbox().event({
+    clientId: zombie.client_id,
+    type: 'instance_role_changed',
+    data: { instance_id: zombie.id, agent_id: zombie.agent_id, from: 'ZOMBIE', to: 'TERMINATED', reason: options.reason },
+    now,
+  });
+  if (options.notify) records.notify(options.notify);
   let status: ZombieOutcome['status'] = 'terminated';
   try {
-    const updated = await instancesRepo.changeRole(zombie, 'TERMINATED', at, {
-      expect: { role: 'ZOMBIE' },
-      set: { terminated_at: at, termination_confirmed: false },
-    });
-    if (!updated) status = 'skipped';
+    await transact([
+      instancesRepo.changeRoleTx(zombie, 'TERMINATED', at, { expect: { role: 'ZOMBIE' }, set: { terminated_at: at, termination_confirmed: false } }),
+      ...records.parts(),
+    ]);
   } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
+    if (!(err instanceof TransactionConflict && err.failedOn('instance'))) throw err;
     status = 'skipped'; // no longer a ZOMBIE (terminated or promoted meanwhile)
   }
-  if (status === 'terminated') {
-    await publishEvent({
-      clientId: zombie.client_id,
-      type: 'instance_role_changed',
-      data: { instance_id: zombie.id, agent_id: zombie.agent_id, from: 'ZOMBIE', to: 'TERMINATED', reason: options.reason },
-      now,
-    });
-  }
+  if (status === 'terminated') await records.committed();
   let queued = false;
   if (agent && acceptsTerminateCommand(agent)) queued = await queueTerminate(agent, zombie, now, options);
   return { instance_id: zombie.id, status, command_queued: queued };
@@ -91,12 +93,8 @@ async function queueTerminate(
     message: null,
     version: 1,
   };
-  if (!(await commandsRepo.create(command))) return false; // already queued once
-  await publishEvent({
-    clientId: agent.client_id,
-    type: 'command_status_changed',
-    data: { agent_id: agent.id, command_id: command.id, command_type: command.command_type, status: 'pending' },
-    now,
-  });
+  const records = new Outbox().event(commandStatusEvent(command, 'pending', now));
+  if (!(await commandsRepo.create(command, records.parts()))) return false; // already queued once
+  await records.committed();
   return true;
 }

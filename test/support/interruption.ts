@@ -7,7 +7,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createLambdaContext } from '../../bin/support/local-gateway.js';
 import { handler as ec2EventsHandler } from '../../functions/ec2-events/handler.js';
-import type { EventSummary } from '../../functions/ec2-events/service.js';
+import { EventInProgressError, type EventSummary } from '../../functions/ec2-events/service.js';
 import { ddb, tableName } from '../../functions/shared/db/client.js';
 import { commandsRepo } from '../../functions/shared/db/commands-repo.js';
 import { incidentsRepo } from '../../functions/shared/db/incidents-repo.js';
@@ -117,9 +117,20 @@ export async function launchedReplica(
   return { replicaId: res.json.replica_id, instanceId };
 }
 
-/** Calls the real ec2-events Lambda handler (middy + Powertools) with one event. */
+/**
+ * Calls the real ec2-events Lambda handler (middy + Powertools) with one event. A delivery that
+ * finds the same event still being processed fails, and EventBridge delivers it again later: so
+ * does this (after a short pause instead of a minute).
+ */
 export async function sendEvent(event: unknown): Promise<EventSummary> {
-  return (await ec2EventsHandler(event, createLambdaContext('spot-optimizer-ec2-events') as Context)) as EventSummary;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await ec2EventsHandler(event, createLambdaContext('spot-optimizer-ec2-events') as Context)) as EventSummary;
+    } catch (err) {
+      if (!(err instanceof EventInProgressError) || attempt >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
 }
 
 /** Every DynamoDB command the shared DocumentClient sends while `fn` runs (name + table writes). */

@@ -1,8 +1,8 @@
 import { agentsRepo } from '../../shared/db/agents-repo.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { publishEvent } from '../../shared/feed.js';
-import { notify } from '../../shared/notify.js';
 import { MetricUnit, metrics } from '../../shared/observability.js';
+import { agentStatusEvent } from '../../shared/feed.js';
+import { Outbox } from '../../shared/outbox.js';
 
 /** API.md §4.3: no heartbeat for more than 120 s → offline. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 120;
@@ -20,25 +20,22 @@ export async function timeOutStaleAgents(now: Date): Promise<JobSummary> {
   const stale = watched.filter((a) => (a.last_heartbeat_at ?? '') < cutoff);
   let markedOffline = 0;
   for (const agent of stale) {
-    // Conditioned on no heartbeat since the cutoff: a heartbeat that lands meanwhile wins.
-    const changed = await agentsRepo.markOfflineIfStale(agent.id, cutoff);
-    if (!changed) continue;
+    // Conditioned on no heartbeat since the cutoff: a heartbeat that lands meanwhile wins. The
+    // status change, its feed event and the notification commit together.
+    const records = new Outbox()
+      .event(agentStatusEvent(agent, agent.status, 'offline', now, 'heartbeat_timeout'))
+      .notify({
+        clientId: agent.client_id,
+        agentId: agent.id,
+        type: 'agent_offline',
+        severity: 'warning',
+        message: `Agent ${agent.hostname ?? agent.id} has not sent a heartbeat since ${agent.last_heartbeat_at}`,
+        dedupeKey: `agent_offline:${agent.id}:${agent.last_heartbeat_at}`,
+        now,
+      });
+    if (!(await agentsRepo.markOfflineIfStale(agent.id, cutoff, records.parts()))) continue;
     markedOffline++;
-    await publishEvent({
-      clientId: agent.client_id,
-      type: 'agent_status_changed',
-      data: { agent_id: agent.id, from: agent.status, to: 'offline', reason: 'heartbeat_timeout' },
-      now,
-    });
-    await notify({
-      clientId: agent.client_id,
-      agentId: agent.id,
-      type: 'agent_offline',
-      severity: 'warning',
-      message: `Agent ${agent.hostname ?? agent.id} has not sent a heartbeat since ${agent.last_heartbeat_at}`,
-      dedupeKey: `agent_offline:${agent.id}:${agent.last_heartbeat_at}`,
-      now,
-    });
+    await records.committed();
   }
   if (now.getUTCMinutes() % AGENTS_ONLINE_SAMPLE_MINUTES === 0) {
     // The run has just read every online agent: the gauge costs no further read.

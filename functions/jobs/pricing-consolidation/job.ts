@@ -96,6 +96,18 @@ export async function writeConsolidation(result: ConsolidationResult): Promise<v
 }
 
 /**
+ * Runs never overlap (the job's lease), so a run still `running` when another starts died with its
+ * invocation (a crash, a timeout): it is recorded as failed instead of staying `running` for ever.
+ */
+async function closeAbandonedRuns(now: Date): Promise<void> {
+  const { items } = await pricesRepo.listRuns('running', 100);
+  for (const run of items) {
+    await pricesRepo.finishRun(run, { status: 'failed', finished_at: now.toISOString(), error: 'abandoned: the run did not finish (its invocation ended)' });
+    logger.warn('pricing consolidation run abandoned', { run_id: run.id, started_at: run.started_at });
+  }
+}
+
+/**
  * The pricing-consolidation job (API.md §6): staging → consolidated 5-minute series → canonical
  * hourly series, for the window from the previous window end − 1 h to now. Each run writes a
  * ConsolidationJob record (running → ok | failed). Staging is read through the day index (Query per
@@ -128,6 +140,7 @@ export async function consolidatePrices(now: Date, options: ConsolidationRunOpti
     pools: null,
     error: null,
   };
+  await closeAbandonedRuns(now);
   await pricesRepo.createRun(run);
   logger.info('pricing consolidation started', { run_id: run.id, trigger, window_start: run.window_start, window_end: run.window_end });
   try {

@@ -2,8 +2,7 @@ import { adminRepo } from '../../shared/db/admin-repo.js';
 import { agentsRepo } from '../../shared/db/agents-repo.js';
 import type { Agent } from '../../shared/domain/types.js';
 import type { JobSummary } from '../../shared/jobs/create-job-handler.js';
-import { notify } from '../../shared/notify.js';
-import { retireZombie } from '../../shared/zombies.js';
+import { acceptsTerminateCommand, retireZombie } from '../../shared/zombies.js';
 
 /** API.md §6: ZOMBIEs older than the retention period (default 30 days) are retired. */
 export const DEFAULT_ZOMBIE_RETENTION_DAYS = 30;
@@ -35,25 +34,26 @@ export async function cleanUpZombies(now: Date, retentionDays = zombieRetentionD
   for (const zombie of due) {
     if (!agents.has(zombie.agent_id)) agents.set(zombie.agent_id, await agentsRepo.get(zombie.agent_id));
     const agent = agents.get(zombie.agent_id);
+    const queues = acceptsTerminateCommand(agent);
     const outcome = await retireZombie(agent, zombie, now, {
       trigger: 'scheduled',
       createdBy: 'zombie-cleanup',
       reason: `zombie for more than ${retentionDays} days`,
+      // One warning per retired zombie, committed with its retirement.
+      notify: {
+        clientId: zombie.client_id,
+        agentId: zombie.agent_id,
+        type: 'zombie_retired',
+        severity: 'warning',
+        message: queues
+          ? `Zombie instance ${zombie.id} (since ${zombie.zombie_since}) passed the ${retentionDays}-day retention: marked terminated and a terminate command was queued for its agent`
+          : `Zombie instance ${zombie.id} (since ${zombie.zombie_since}) passed the ${retentionDays}-day retention: marked terminated (unconfirmed) — terminate the EC2 instance if it is still running`,
+        dedupeKey: `zombie_retired:${zombie.id}`,
+        now,
+      },
     });
     if (outcome.command_queued) commandsQueued++;
-    if (outcome.status !== 'terminated') continue;
-    terminated++;
-    await notify({
-      clientId: zombie.client_id,
-      agentId: zombie.agent_id,
-      type: 'zombie_retired',
-      severity: 'warning',
-      message: outcome.command_queued
-        ? `Zombie instance ${zombie.id} (since ${zombie.zombie_since}) passed the ${retentionDays}-day retention: marked terminated and a terminate command was queued for its agent`
-        : `Zombie instance ${zombie.id} (since ${zombie.zombie_since}) passed the ${retentionDays}-day retention: marked terminated (unconfirmed) — terminate the EC2 instance if it is still running`,
-      dedupeKey: `zombie_retired:${zombie.id}`,
-      now,
-    });
+    if (outcome.status === 'terminated') terminated++;
   }
   return { candidates: candidates.length, due: due.length, terminated, commands_queued: commandsQueued, retention_days: retentionDays };
 }

@@ -288,7 +288,7 @@ export const agentsRepo = {
    * duplicate registration fail (the caller retries and finds the winner); the client's live-agent
    * counter enforces max_agents without counting.
    */
-  async createWithPrimary(agent: Agent, primary: Instance, maxAgents: number): Promise<'created' | 'lost-race'> {
+  async createWithPrimary(agent: Agent, primary: Instance, maxAgents: number, extra: TxPart[] = []): Promise<'created' | 'lost-race'> {
     try {
       await transact([
         txPart('agent', txPut(agentItem(agent))),
@@ -305,6 +305,7 @@ export const agentsRepo = {
         ),
         ...searchEntryTx('agent', [[agent.hostname, agent.id]]),
         ...searchEntryTx('instance', [[primary.hostname, primary.id]]),
+        ...extra,
       ]);
       return 'created';
     } catch (err) {
@@ -323,9 +324,9 @@ export const agentsRepo = {
   /**
    * An existing agent gets a new PRIMARY: the new instance is created, the old PRIMARY becomes a
    * ZOMBIE, and the agent's pointer moves — conditioned on the pointer still being `expectedPrimary`
-   * (exactly one PRIMARY per agent, API.md §4.4).
+   * (exactly one PRIMARY per agent, API.md §4.4). `extra`: parts that commit with it (its records).
    */
-  async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}): Promise<Agent> {
+  async replacePrimary(agent: Agent, next: Instance, at: string, set: Record<string, unknown> = {}, extra: TxPart[] = []): Promise<Agent> {
     const expected = agent.primary_instance_id;
     const fields = { ...primaryFields(next), ...set, pool_since: at };
     const items: TxPart[] = [movePrimaryTx(agent.id, expected, fields), instancesRepo.createTx(next, {}, 'new-primary')];
@@ -335,6 +336,7 @@ export const agentsRepo = {
     items.push(
       ...searchEntryTx('instance', [[next.hostname, next.id]]),
       ...(hostname !== agent.hostname ? searchEntryTx('agent', [[hostname, agent.id]]) : []),
+      ...extra,
     );
     try {
       await transact(items);
@@ -472,7 +474,13 @@ export const agentsRepo = {
    * in-flight slot read (false: they moved; re-read and decide again). Re-keys the agent's index
    * entries too, so an agent stored before the sharded indexes moves to them on its next heartbeat.
    */
-  async applyHeartbeat(agent: Agent, status: AgentStatus, at: string, placement: HeartbeatWrite['placement']): Promise<boolean> {
+  async applyHeartbeat(
+    agent: Agent,
+    status: AgentStatus,
+    at: string,
+    placement: HeartbeatWrite['placement'],
+    extra: TxPart[] = [],
+  ): Promise<boolean> {
     const changes = Object.fromEntries(Object.entries(placement).filter(([, v]) => v !== undefined));
     const next: Agent = { ...agent, status, ...changes } as Agent;
     try {
@@ -488,6 +496,7 @@ export const agentsRepo = {
           guard: { status: agent.status, primary: agent.primary_instance_id ?? null, inflight: agent.inflight_command_id ?? null },
           live: { ...mirrorOf(next), entity: 'agent-live', last_heartbeat_at: at },
         }),
+        ...extra,
       ]);
       return true;
     } catch (err) {
@@ -498,9 +507,10 @@ export const agentsRepo = {
 
   /**
    * Offline by timeout, only if no heartbeat arrived since the cutoff (the live item's condition)
-   * and the agent is still watched (online or switching).
+   * and the agent is still watched (online or switching) — with `extra` parts (its feed event and
+   * notification) in the same transaction. False when a heartbeat won.
    */
-  async markOfflineIfStale(agentId: string, cutoff: string): Promise<boolean> {
+  async markOfflineIfStale(agentId: string, cutoff: string, extra: TxPart[] = []): Promise<boolean> {
     try {
       await transact([
         agentUpdateTx(agentId, {
@@ -509,10 +519,11 @@ export const agentsRepo = {
           condition: where.in('status', ['online', 'switching']),
           liveCondition: where.or(where.absent('last_heartbeat_at'), where.lt('last_heartbeat_at', cutoff)),
         }),
+        ...extra,
       ]);
       return true;
     } catch (err) {
-      if (err instanceof TransactionConflict) return false;
+      if (err instanceof TransactionConflict && (err.failedOn('agent', 'agent-live'))) return false;
       throw err;
     }
   },

@@ -62,7 +62,7 @@ export const clientsRepo = {
    */
   async replaceToken(
     client: Client,
-    next: { hash: string; hint: string; createdAt: string },
+    next: { hash: string; hint: string; createdAt: string; issuedBy?: string | null },
     grace: { validUntil: string; ttl: number } | null,
     /** With no grace: keep the other tokens' grace periods, revoke only the current token (one nobody saw). */
     options: { keepGraceTokens?: boolean } = {},
@@ -79,7 +79,13 @@ export const clientsRepo = {
         txPart(
           'client',
           txUpdate(keys.client(client.id), {
-            set: { token_hash: next.hash, token_hint: next.hint, token_created_at: next.createdAt, grace_tokens: Object.fromEntries(keep) },
+            set: {
+              token_hash: next.hash,
+              token_hint: next.hint,
+              token_created_at: next.createdAt,
+              token_issued_by: next.issuedBy ?? null,
+              grace_tokens: Object.fromEntries(keep),
+            },
             expectedVersion: client.version,
             condition: LIVE,
           }),

@@ -112,10 +112,10 @@ export const commandsRepo = {
   cancelTx,
   finishTx,
 
-  /** Creates a command; false when one with its id already exists (ids derived from a fact are written once). */
-  async create(command: Command): Promise<boolean> {
+  /** Creates a command with `extra` parts (its feed event); false when one with its id already exists (ids derived from a fact are written once). */
+  async create(command: Command, extra: TxPart[] = []): Promise<boolean> {
     try {
-      await transact([createTx(command)]);
+      await transact([createTx(command), ...extra]);
       return true;
     } catch (err) {
       if (err instanceof TransactionConflict && err.failedOn('command')) return false;
@@ -125,10 +125,10 @@ export const commandsRepo = {
 
   /**
    * Delivers the first pending command: pending → acknowledged and the agent's in-flight slot taken,
-   * in one transaction (API.md §4.4: at most one command in flight per agent). Returns false when
-   * the slot is taken or the command moved on.
+   * in one transaction (API.md §4.4: at most one command in flight per agent), with `extra` parts
+   * (its feed event). Returns false when the slot is taken or the command moved on.
    */
-  async deliver(command: Command, at: string, switching: boolean): Promise<boolean> {
+  async deliver(command: Command, at: string, switching: boolean, extra: TxPart[] = []): Promise<boolean> {
     const expiresAt = addSeconds(at, deliveredLifetimeSeconds(command));
     try {
       await transact([
@@ -151,6 +151,7 @@ export const commandsRepo = {
           },
           'inflight-slot',
         ),
+        ...extra,
       ]);
       return true;
     } catch (err) {
@@ -159,35 +160,58 @@ export const commandsRepo = {
     }
   },
 
+  /** Whether `command` was delivered at `at` (a delivery whose commit was not confirmed, read back). */
+  async deliveredAt(command: Command, at: string): Promise<boolean> {
+    const current = await getItem<Command>(keys.command(command.agent_id, command.id));
+    return current?.status === 'acknowledged' && current.delivered_at === at;
+  },
+
   /**
-   * Records a command's result and frees the agent's in-flight slot; a switching agent returns to
-   * online. Conditioned on the command not being final, so a duplicate report cannot apply twice.
+   * Records a command's result, frees the agent's in-flight slot when it holds the command and
+   * returns a `switching` agent to online — one transaction with `extra` parts (its feed event),
+   * conditioned on the command not being final, so a duplicate report cannot apply twice and no
+   * crash can leave the slot taken or the agent switching after its command ended.
    */
-  async finish(command: Command, status: Extract<CommandStatus, 'completed' | 'failed' | 'expired'>, at: string, message: string | null): Promise<void> {
-    const result = finishTx(command, status, at, message);
-    try {
-      await transact([
-        result,
-        agentsRepo.updateTx(
-          command.agent_id,
-          { remove: ['inflight_command_id'], bumpVersion: false, mustExist: false, condition: where.eq('inflight_command_id', command.id) },
-          'inflight-slot',
-        ),
-      ]);
-    } catch (err) {
-      if (!(err instanceof TransactionConflict)) throw err;
-      if (err.failedOn('command')) throw new ConflictError('INVALID_TRANSITION', 'the command already has a final status');
-      // The agent's slot no longer names this command (e.g. it was never delivered): finish alone.
-      await transact([result]);
-    }
-    if (status !== 'expired') {
-      // Leaving `switching` is a separate, conditional write: only a switching agent changes.
-      await transact([
-        agentsRepo.updateTx(command.agent_id, { set: { status: 'online' }, bumpVersion: false, condition: where.eq('status', 'switching') }),
-      ]).catch((err: unknown) => {
+  async finish(
+    command: Command,
+    status: Extract<CommandStatus, 'completed' | 'failed' | 'expired'>,
+    at: string,
+    message: string | null,
+    extra: TxPart[] = [],
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const agent = await getItem<{ status?: string; inflight_command_id?: string | null }>(keys.agent(command.agent_id));
+      const holds = agent?.inflight_command_id === command.id;
+      // No command in flight any more: the agent is no longer switching (for this one or a lost one).
+      const leaveSwitching = agent?.status === 'switching' && (holds || !agent.inflight_command_id);
+      const slot =
+        holds || leaveSwitching
+          ? [
+              agentsRepo.updateTx(
+                command.agent_id,
+                {
+                  ...(leaveSwitching ? { set: { status: 'online' } } : {}),
+                  remove: holds ? ['inflight_command_id'] : [],
+                  bumpVersion: false,
+                  condition: where.and(
+                    where.is('inflight_command_id', holds ? command.id : null),
+                    leaveSwitching && where.eq('status', 'switching'),
+                  ),
+                },
+                'inflight-slot',
+              ),
+            ]
+          : [];
+      try {
+        await transact([finishTx(command, status, at, message), ...slot, ...extra]);
+        return;
+      } catch (err) {
         if (!(err instanceof TransactionConflict)) throw err;
-      });
+        if (err.failedOn('command')) throw new ConflictError('INVALID_TRANSITION', 'the command already has a final status');
+        // The agent changed between the read and the write: read it again.
+      }
     }
+    throw new ConflictError('VERSION_CONFLICT', 'the agent kept changing while the command was finished; retry');
   },
 
   /** Open commands whose expiry time has passed (GSI2, sparse), oldest first. */
@@ -203,9 +227,10 @@ export const commandsRepo = {
     return items.map(toCommand);
   },
 
-  async cancel(command: Command, at: string, reason: string): Promise<boolean> {
+  /** Cancels a pending command with `extra` parts (its feed event); false when it moved on. */
+  async cancel(command: Command, at: string, reason: string, extra: TxPart[] = []): Promise<boolean> {
     try {
-      await transact([cancelTx(command, at, reason)]);
+      await transact([cancelTx(command, at, reason), ...extra]);
       return true;
     } catch (err) {
       if (err instanceof TransactionConflict) return false;

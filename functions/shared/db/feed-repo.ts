@@ -1,7 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from './client.js';
-import { batchPut, type Item } from './conditions.js';
+import { type Item, txPut } from './conditions.js';
 import { keys } from './keys.js';
+import { type TxPart, txPart } from './transaction.js';
 
 export interface FeedItem {
   id: string;
@@ -31,17 +32,16 @@ const toFeedItem = (i: Item): FeedItem => ({
  */
 export const feedRepo = {
   /**
-   * Appends events (one BatchWrite per 25 items, unprocessed items retried): each to the feed of
-   * its client and to the admin feed `FEED#ALL`; the cursor is the sort key. Kept until `ttl`.
+   * Transaction parts appending events: each to the feed of its client and to the admin feed
+   * `FEED#ALL`; the cursor is the sort key. Kept until `ttl`. They ride in the transaction of the
+   * effect they report (an outbox), so an event exists exactly when its effect does.
    */
-  async append(events: Array<FeedItem & { ttl: number }>): Promise<void> {
-    await batchPut(
-      events.flatMap((e) => {
-        const body = { ...e, entity: 'feed-event' };
-        const feeds = e.client_id ? [e.client_id, null] : [null];
-        return feeds.map((cid) => ({ ...keys.feedEvent(cid, e.id), ...body }));
-      }),
-    );
+  appendTx(events: Array<FeedItem & { ttl: number }>): TxPart[] {
+    return events.flatMap((e) => {
+      const body = { ...e, entity: 'feed-event' };
+      const feeds = e.client_id ? [e.client_id, null] : [null];
+      return feeds.map((cid) => txPart('feed-event', txPut({ ...keys.feedEvent(cid, e.id), ...body })));
+    });
   },
 
   /**

@@ -11,7 +11,7 @@ import {
   type SignalType,
 } from '../domain/incidents.js';
 import { ddb, tableName } from './client.js';
-import { getItem, isConditionFailure, type Item, queryAll, queryPage, stripKeys, txDelete, txPut, txUpdate, where } from './conditions.js';
+import { getItem, isConditionFailure, type Item, oldItemOf, queryAll, queryPage, stripKeys, txDelete, txPut, txUpdate, where } from './conditions.js';
 import { keys } from './keys.js';
 import { TransactionConflict, transact, type TxPart, txPart } from './transaction.js';
 
@@ -342,11 +342,12 @@ export const incidentsRepo = {
   // ---- EventBridge event-id dedupe (API.md §5 step 1: conditional put, kept 7 days) ----
 
   /**
-   * Claims an event id: true when this invocation should process the event. A record whose
-   * processing finished (`done`) or is in progress under a live lease means a duplicate delivery;
-   * an expired lease (the first invocation crashed) can be re-claimed, so a retry is never lost.
+   * Claims an event id: `claimed` when this invocation should process the event; `done` when it
+   * was processed (a duplicate delivery); `in-progress` when another invocation holds a live claim —
+   * which may still crash, so that delivery must not count as processed. An expired claim (the
+   * first invocation crashed) is re-claimed, so a retry is never lost.
    */
-  async claimEvent(eventId: string, now: Date, leaseSeconds: number): Promise<boolean> {
+  async claimEvent(eventId: string, now: Date, leaseSeconds: number): Promise<'claimed' | 'done' | 'in-progress'> {
     try {
       await ddb.send(
         new PutCommand({
@@ -362,12 +363,13 @@ export const incidentsRepo = {
           ConditionExpression: 'attribute_not_exists(PK) OR (#status = :processing AND lease_until < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':processing': 'processing', ':now': now.toISOString() },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return 'claimed';
     } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      return oldItemOf(err)?.status === 'processing' ? 'in-progress' : 'done';
     }
   },
 

@@ -1,5 +1,6 @@
-import { type Item, putIfAbsent, queryPage, stripKeys, where, withFilter } from './conditions.js';
+import { type Item, queryPage, stripKeys, txPut, where, withFilter } from './conditions.js';
 import { keys } from './keys.js';
+import { type TxPart, txPart } from './transaction.js';
 
 /** One entry of an instance's lifecycle log (GET /api/client/instances/{iid}/logs). */
 export interface InstanceLogEntry {
@@ -17,9 +18,12 @@ export interface InstanceLogEntry {
  * (`INSTANCE#<iid>` / `LOG#<at>#<order>`), so reading it newest first is one reverse Query.
  */
 export const instanceLogRepo = {
-  /** Appends an entry; `order` breaks ties between entries written in the same millisecond. */
-  async append(entry: InstanceLogEntry, order: string, ttl: number): Promise<void> {
-    await putIfAbsent({ ...keys.instanceLog(entry.instance_id, entry.timestamp, order), entity: 'instance-log', ...entry, ttl });
+  /**
+   * Transaction part appending an entry (it commits with the change it records); `order` breaks
+   * ties between entries written in the same millisecond.
+   */
+  appendTx(entry: InstanceLogEntry, order: string, ttl: number): TxPart {
+    return txPart('instance-log', txPut({ ...keys.instanceLog(entry.instance_id, entry.timestamp, order), entity: 'instance-log', ...entry, ttl }));
   },
 
   /** Newest first; with a severity, a filter (pages are refilled, within a bounded number of reads). */

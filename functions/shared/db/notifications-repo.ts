@@ -1,26 +1,33 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification } from '../domain/notifications.js';
 import { ddb, tableName } from './client.js';
-import { getItem, isConditionFailure, putIfAbsent, queryAll, queryPage, stripKeys } from './conditions.js';
+import { getItem, isConditionFailure, queryAll, queryPage, stripKeys, txPut } from './conditions.js';
 import { keys } from './keys.js';
+import { type TxPart, txPart } from './transaction.js';
 
 const toNotification = (item: Record<string, unknown>) => stripKeys(item) as unknown as Notification;
 
 export const notificationsRepo = {
-  /** Create-if-absent: a notification whose id derives from a dedupe key is written once. */
-  async create(notification: Notification, ttl: number): Promise<boolean> {
-    return putIfAbsent({
-      ...keys.notification(notification.id),
-      ...keys.notificationsOfClientIndex(notification.client_id, notification.created_at, notification.id),
-      // GSI3: every notification in one time-ordered partition (admin activity).
-      ...keys.activityIndex(notification.created_at, notification.id),
-      ...(notification.is_read
-        ? {}
-        : keys.unreadNotificationsIndex(notification.client_id, notification.created_at, notification.id)),
-      entity: 'notification',
-      ...notification,
-      ttl,
-    });
+  /**
+   * Transaction part creating a notification (create-if-absent: a notification whose id derives
+   * from a dedupe key is written once; its condition failing names the part `notification`).
+   */
+  createTx(notification: Notification, ttl: number): TxPart {
+    return txPart(
+      'notification',
+      txPut({
+        ...keys.notification(notification.id),
+        ...keys.notificationsOfClientIndex(notification.client_id, notification.created_at, notification.id),
+        // GSI3: every notification in one time-ordered partition (admin activity).
+        ...keys.activityIndex(notification.created_at, notification.id),
+        ...(notification.is_read
+          ? {}
+          : keys.unreadNotificationsIndex(notification.client_id, notification.created_at, notification.id)),
+        entity: 'notification',
+        ...notification,
+        ttl,
+      }),
+    );
   },
 
   async get(notificationId: string): Promise<Notification | undefined> {

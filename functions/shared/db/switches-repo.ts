@@ -173,13 +173,15 @@ export const switchesRepo = {
    * exactly what the caller read (`seenSlot`: empty, a stale/final command, or the lower-priority
    * pending command `supersede` that this transaction cancels). Two concurrent callers that read
    * the same slot cannot both win: the loser's condition fails and it re-reads (and then sees the
-   * winner's command). Returns false when a condition failed (re-read and decide again).
+   * winner's command). Returns false when a condition failed (re-read and decide again). `extra`:
+   * parts that commit with it (its feed events).
    */
   async openSwitch(
     command: Command,
     seenSlot: string | null,
     supersede: Command | null,
     at: string,
+    extra: TxPart[] = [],
   ): Promise<boolean> {
     const parts: TxPart[] = [
       txPart(
@@ -193,6 +195,7 @@ export const switchesRepo = {
       commandsRepo.createTx(command),
     ];
     if (supersede) parts.push(commandsRepo.cancelTx(supersede, at, `superseded by ${command.trigger_type} switch ${command.id}`));
+    parts.push(...extra);
     try {
       await transact(parts);
       return true;

@@ -1,6 +1,7 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './client.js';
 import { cancellationReasons, type Condition, type Key, txUpdate, type TxItem, type UpdateSpec, where } from './conditions.js';
+import { asUnavailable, THROTTLED_CANCELLATIONS } from './unavailable.js';
 
 /**
  * A change a part brings along to another item (an agent's live item follows its agent, a replica
@@ -104,14 +105,18 @@ export class TransactionConflict extends Error {
   }
 }
 
-/** Writes the parts in one TransactWriteItems; a cancellation becomes a {@link TransactionConflict}. */
+/**
+ * Writes the parts in one TransactWriteItems; a cancellation becomes a {@link TransactionConflict}.
+ * A throttled one is not a lost race (retrying at once would only be throttled again): it is a
+ * ServiceUnavailableError, like any other throttled call.
+ */
 export async function transact(parts: readonly TxPart[]): Promise<void> {
   const all = [...parts, ...mergePatches(parts)];
   try {
     await ddb.send(new TransactWriteCommand({ TransactItems: all.map((p) => p.item) }));
   } catch (err) {
     const codes = cancellationReasons(err);
-    if (!codes) throw err;
+    if (!codes || codes.some((c) => THROTTLED_CANCELLATIONS.has(c))) throw asUnavailable(err);
     throw new TransactionConflict(all, codes, { cause: err });
   }
 }

@@ -77,6 +77,23 @@ export class PayloadTooLargeError extends AppError {
 }
 
 /**
+ * The database cannot do the work now (throttled, unreachable, timed out): nothing about the
+ * request is wrong and a retry later may succeed — 503 with `Retry-After`, never a 500.
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(
+    message = 'the database is busy or unreachable; retry later',
+    readonly retryAfterSeconds = SERVICE_RETRY_AFTER_SECONDS,
+    options?: { cause?: unknown },
+  ) {
+    super(503, 'SERVICE_UNAVAILABLE', message, [], options);
+  }
+}
+
+/** What a 503 asks the caller to wait (a throttle or a failover of DynamoDB lasts seconds). */
+export const SERVICE_RETRY_AFTER_SECONDS = 2;
+
+/**
  * Re-runs a read-modify-write that lost a version race, when the caller sent no version (API.md
  * §1.4: without one the server retries); with an explicit version the conflict is the answer.
  */

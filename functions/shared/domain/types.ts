@@ -16,6 +16,8 @@ export interface Client {
   grace_tokens?: Record<string, string>;
   token_hint: string;
   token_created_at: string;
+  /** The idempotency scope of the regenerate request that issued the current token, if it had a key. */
+  token_issued_by?: string | null;
   total_savings: number;
   last_sync_at: string | null;
   created_at: string;

@@ -10,9 +10,11 @@ import { switchesRepo } from '../db/switches-repo.js';
 import { addSeconds, FINAL_COMMAND_STATUSES, pendingLifetimeSeconds } from '../domain/commands.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { dedupeId } from '../domain/notifications.js';
 import type { Agent, Command, Mode, TriggerType } from '../domain/types.js';
-import { publishEvent } from '../feed.js';
+import { commandStatusEvent } from '../feed.js';
 import { MetricUnit, metrics } from '../observability.js';
+import { Outbox } from '../outbox.js';
 
 const inFlight = (message: string) => new ConflictError('COMMAND_IN_FLIGHT', message);
 
@@ -35,10 +37,12 @@ export function buildSwitchCommand(
     terminate_wait_seconds?: number;
   },
   now: Date,
+  /** The request's idempotency scope: the command's id derives from it (see {@link queueSwitch}). */
+  idempotencyScope?: string,
 ): Command {
   const at = now.toISOString();
   return {
-    id: newId(),
+    id: idempotencyScope ? dedupeId(`switch:${idempotencyScope}`) : newId(),
     agent_id: agent.id,
     client_id: agent.client_id,
     instance_id: agent.primary_instance_id,
@@ -68,13 +72,19 @@ export function buildSwitchCommand(
  * cancelled in the same transaction. The decision is re-made on a fresh read whenever the
  * conditional write loses a race, so of two concurrent callers exactly one wins. `loaded`: the agent
  * as the caller just read it (a consistent GetItem), used for the first attempt instead of a re-read.
+ * `idempotent`: the command's id derives from the request's idempotency key.
  */
 export async function queueSwitch(
   command: Command,
   now: Date,
   loaded?: Agent,
+  idempotent = false,
 ): Promise<{ command: Command; superseded: Command | null }> {
   const at = now.toISOString();
+  // A command whose id derives from an idempotency key may exist already: the same request ran,
+  // committed, and lost its answer (its lock expired, so the retry runs again). That is its answer.
+  const existing = idempotent ? await commandsRepo.get(command.agent_id, command.id) : undefined;
+  if (existing) return { command: existing, superseded: null };
   for (let attempt = 0; attempt < 5; attempt++) {
     const agent = attempt === 0 && loaded ? loaded : await agentsRepo.get(command.agent_id);
     if (!agent || agent.status === 'deleted') throw new NotFoundError('agent', 'AGENT_DELETED');
@@ -92,22 +102,13 @@ export async function queueSwitch(
       }
       // Otherwise the slot names a finished (or vanished) command: it counts as empty.
     }
-    if (await switchesRepo.openSwitch(command, slot, supersede, at)) {
+    const records = new Outbox().event(
+      ...(supersede ? [commandStatusEvent(supersede, 'cancelled', now)] : []),
+      commandStatusEvent(command, 'pending', now),
+    );
+    if (await switchesRepo.openSwitch(command, slot, supersede, at, records.parts())) {
       metrics.addMetric('SwitchQueued', MetricUnit.Count, 1);
-      if (supersede) {
-        await publishEvent({
-          clientId: agent.client_id,
-          type: 'command_status_changed',
-          data: { agent_id: agent.id, command_id: supersede.id, command_type: 'switch', status: 'cancelled' },
-          now,
-        });
-      }
-      await publishEvent({
-        clientId: agent.client_id,
-        type: 'command_status_changed',
-        data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-        now,
-      });
+      await records.committed();
       return { command, superseded: supersede };
     }
   }

@@ -9,7 +9,7 @@ import { sha256Hex } from '../domain/tokens.js';
 import type { Caller } from '../domain/types.js';
 import { logger, MetricUnit, metrics } from '../observability.js';
 import { assertClientScope, authenticate } from './auth.js';
-import { errorResult, type HttpResult, jsonResult } from './responses.js';
+import { errorResult, type HttpResult, jsonResult, typedError } from './responses.js';
 import { type AuthClass, isReply, type Reply, type RouteDef, type RouteInput, routeKey } from './route.js';
 import { openNextToken, pageBinding, sealPage } from './next-token.js';
 import { parsePart } from './validation.js';
@@ -25,6 +25,12 @@ export type RequestContext<A extends AuthClass = AuthClass> = {
   requestId: string;
   now: Date;
   route: RouteDef;
+  /**
+   * The request's idempotency scope (caller + method + path + Idempotency-Key), when it has a key.
+   * A write whose answer was lost (a crash after its commit) is run again by the retry once its
+   * lock expires: what it creates derives its id from this scope, so the retry finds its own effect.
+   */
+  idempotencyScope?: string | undefined;
 } & ([A] extends ['none'] ? { caller?: undefined } : { caller: Caller });
 
 export type Implementation<D extends RouteDef> = (input: RouteInput<D>, ctx: RequestContext<D['auth']>) => Promise<unknown>;
@@ -148,15 +154,19 @@ async function handle(
   logger.appendKeys({ operation: route.operationId });
   const now = requestTime(event);
   const headers = lowerHeaders(event);
+  // Everything that is wrong whatever the database says is refused before the first database call
+  // (auth reads the token item): a malformed request gets its 4xx even while DynamoDB is down.
   const body = readBody(event);
-  const caller = await authenticate(route, headers.authorization, body.json, now);
   if (body.invalid) {
     throw new ValidationError('request body is not valid JSON', [{ field: 'body', issue: 'invalid JSON' }], 'INVALID_JSON');
   }
   const params = parsePart('path', route.params, event.pathParameters ?? {});
-  assertClientScope(caller, (params as { cid?: string }).cid);
   const query = parsePart('query', route.query, event.queryStringParameters ?? {});
   const parsedBody = route.body ? parsePart('body', route.body, body.json) : {};
+  const key = route.method === 'GET' ? undefined : idempotencyKey(headers);
+  // Auth may read the raw body: register takes `client_token` from it (API.md §1.1).
+  const caller = await authenticate(route, headers.authorization, body.json, now);
+  assertClientScope(caller, (params as { cid?: string }).cid);
   // Page tokens: opened here (400 unless sealed by this server for this caller and listing), sealed on the way out.
   const binding = pageBinding(route, caller, params as Record<string, unknown>, query as Record<string, unknown>);
   const paged = query as { nextToken?: unknown };
@@ -170,17 +180,17 @@ async function handle(
     ifMatchVersion: parseIfMatch(headers['if-match']),
   } as RouteInput<RouteDef>;
   const impl = impls[route.aliasOf ?? route.operationId] as Implementation<RouteDef>;
-  const ctx = { caller, requestId, now, route } as RequestContext;
-  const run = async () => toResult(route, await sealReplyPage(await impl(input, ctx), binding), requestId);
-
-  const key = route.method === 'GET' ? undefined : idempotencyKey(headers);
-  if (key === undefined) return run();
-
   // Aliases share their canonical route's scope (API.md §3.14).
   const canonical = route.aliasOf ? [...byKey.values()].find((r) => r.operationId === route.aliasOf) : route;
-  const scope = sha256Hex(
-    [callerScope(caller), route.method, fillPath((canonical ?? route).path, event.pathParameters ?? {}), key].join('\n'),
-  );
+  const scope =
+    key === undefined
+      ? undefined
+      : sha256Hex([callerScope(caller), route.method, fillPath((canonical ?? route).path, event.pathParameters ?? {}), key].join('\n'));
+  const ctx = { caller, requestId, now, route, idempotencyScope: scope } as RequestContext;
+  const run = async () => toResult(route, await sealReplyPage(await impl(input, ctx), binding), requestId);
+
+  if (scope === undefined) return run();
+
   const bodyHash = sha256Hex(body.raw);
   const existing = await idempotencyRepo.claim(scope, bodyHash, now.getTime());
   if (existing) {
@@ -214,7 +224,11 @@ async function handle(
   const { 'apigw-requestid': _omit, ...storedHeaders } = result.headers;
   const stored = redactSecrets(result.body);
   if (stored.redacted) storedHeaders['idempotent-redacted'] = 'token';
-  await idempotencyRepo.complete(scope, { status: result.statusCode, body: stored.body, headers: storedHeaders });
+  // The effect has committed: a failure to store its answer must not turn it into a 5xx, which
+  // would invite a retry that runs it again. The caller has its answer; the record's lock expires.
+  await idempotencyRepo.complete(scope, { status: result.statusCode, body: stored.body, headers: storedHeaders }).catch((err: unknown) =>
+    logger.warn('could not store the idempotent response', { error: err as Error }),
+  );
   return result;
 }
 
@@ -258,10 +272,15 @@ export function createGroupHandler<T extends Record<string, RouteDef>>(routes: T
       metrics.addMetric(result.statusCode < 400 ? 'Success' : 'ClientError', MetricUnit.Count, 1);
       return result;
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
+      const typed = typedError(err);
+      if (typed && typed.status < 500) {
         // `message` is the log line's own key in Powertools (a key of that name is dropped with a warning).
-        logger.info('request refused', { status: err.status, code: err.code, reason: err.message });
+        logger.info('request refused', { status: typed.status, code: typed.code, reason: typed.message });
         metrics.addMetric('ClientError', MetricUnit.Count, 1);
+      } else if (typed) {
+        // The database throttled or was unreachable: the caller retries (503 + Retry-After).
+        logger.warn('database unavailable', { status: typed.status, code: typed.code, error: err as Error });
+        metrics.addMetric('Unavailable', MetricUnit.Count, 1);
       } else {
         logger.error('request failed', { error: err as Error });
         metrics.addMetric('ServerError', MetricUnit.Count, 1);

@@ -53,6 +53,7 @@ const ERRORS: Record<string, string> = {
   422: 'A business rule refused the request (see the error code)',
   429: 'RATE_LIMITED (the gateway itself answers with {"message"})',
   500: 'INTERNAL_ERROR',
+  503: 'SERVICE_UNAVAILABLE: the database is throttling or unreachable; retry after the Retry-After header (seconds)',
 };
 
 /** Answers besides the declared status that API.md documents (keyed by canonical operationId). */
@@ -241,6 +242,9 @@ function errorCodes(route: RouteDef): string[] {
   if (route.body) codes.push('413');
   if (write) codes.push('422');
   codes.push('429', '500');
+  // Every route that reads the table (all but the banner and the console's files, which need no
+  // token) answers 503 while DynamoDB throttles or is unreachable.
+  if (route.auth !== 'none') codes.push('503');
   return codes;
 }
 
@@ -311,7 +315,13 @@ export function buildOpenApiDocument(
       code === '429'
         ? { anyOf: [errorRef, { $ref: '#/components/schemas/GatewayError' }] }
         : errorRef;
-    responses[`Error${code}`] = { description, content: { 'application/json': { schema } } };
+    responses[`Error${code}`] = {
+      description,
+      ...(code === '503'
+        ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } } }
+        : {}),
+      content: { 'application/json': { schema } },
+    };
   }
   const groups = [...new Set(routes.map((r) => r.group))];
   const merged = converter.mergeInputs();

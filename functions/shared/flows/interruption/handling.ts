@@ -12,8 +12,9 @@ import { addSeconds, pendingLifetimeSeconds } from '../../domain/commands.js';
 import type { Incident } from '../../domain/incidents.js';
 import { dedupeId } from '../../domain/notifications.js';
 import type { Agent, Command, Instance, Mode, TriggerType } from '../../domain/types.js';
-import { notify } from '../../notify.js';
+import type { FeedEventInput } from '../../feed.js';
 import { logger } from '../../observability.js';
+import { Outbox } from '../../outbox.js';
 
 /** A handling that keeps losing races gives up after this many attempts (its lease lets another take over). */
 const MAX_ATTEMPTS = 5;
@@ -50,25 +51,47 @@ export type Reads = ReturnType<typeof firstReads>;
 export const agentTx = (agent: Agent, set: Record<string, unknown>, guard: AgentGuard, leaveHeartbeatIndex = false): TxPart =>
   agentsRepo.updateTx(agent.id, { set, guard, leaveHeartbeatIndex });
 
+/** The feed's emergency_event of an incident as it now stands. */
+export const emergencyEvent = (incident: Incident, now: Date): FeedEventInput => ({
+  clientId: incident.client_id,
+  type: 'emergency_event',
+  data: {
+    emergency_event_id: incident.id,
+    agent_id: incident.agent_id,
+    instance_id: incident.instance_id,
+    signal_type: incident.signal_type,
+    outcome: incident.outcome,
+    action_taken: incident.action_taken,
+    command_id: incident.command_id,
+    replica_id: incident.replica_id,
+  },
+  now,
+});
+
 /**
- * Commits a first handling: the effects and the incident's resolution in one transaction,
- * conditioned on the incident being unhandled. Returns the resolved incident, or the incident as
- * another handler left it; throws Retry when an effect's condition failed (state moved: re-read).
+ * Commits a first handling: the effects, the incident's resolution and what it records — its feed
+ * events (the emergency_event of the outcome included) and its notification, `records` — in one
+ * transaction, conditioned on the incident being unhandled (shared/outbox.ts). Returns the resolved
+ * incident, or the incident as another handler left it; throws Retry when an effect's condition
+ * failed (state moved: re-read). Build `records` per attempt: a failed attempt recorded nothing.
  */
 export async function commitHandling(
   incident: Incident,
   fields: ResolveFields,
   effects: TxPart[],
   now: Date,
-  options: { close: boolean },
+  options: { close: boolean; records?: Outbox },
 ): Promise<Incident> {
   const at = now.toISOString();
   const resolution: ResolveFields = { ...fields, handled_at: at, handling_lease_until: null };
+  const resolved: Incident = { ...incident, ...(resolution as Partial<Incident>), version: incident.version + 1 };
+  const records = (options.records ?? new Outbox()).event(emergencyEvent(resolved, now));
   try {
     await transact([
       incidentsRepo.resolveTx(incident.id, resolution, { firstHandling: true }),
       ...effects,
       ...(options.close ? [incidentsRepo.closeTx(incident.id)] : []),
+      ...records.parts(),
     ]);
   } catch (err) {
     if (!(err instanceof TransactionConflict)) throw err;
@@ -76,7 +99,8 @@ export async function commitHandling(
     if (fresh?.handled_at) return fresh; // someone else handled it: their effects stand
     throw new Retry(`handling of ${incident.id} lost a race (${err.message})`);
   }
-  return { ...incident, ...(resolution as Partial<Incident>), version: incident.version + 1 };
+  await records.committed();
+  return resolved;
 }
 
 /** Runs `attempt` until it stops losing races (state re-read each time). */
@@ -92,17 +116,25 @@ export async function withRetries<T>(what: string, reads: Pick<Reads, 'next'> | 
   }
 }
 
-export const noticeNotification = async (incident: Incident, severity: 'info' | 'warning' | 'critical', message: string, now: Date) => {
-  await notify({
-    clientId: incident.client_id,
-    type: `emergency_${incident.signal_type}`,
-    severity,
-    message,
-    agentId: incident.agent_id,
-    dedupeKey: `incident:${incident.id}:outcome`,
-    now,
-  });
-};
+/**
+ * The client's notification of an incident's outcome: once for its first handling, once more when a
+ * replica it waited for is promoted later (`stage`) — each dedupe key is written by one guarded commit.
+ */
+export const noticeNotification = (
+  incident: Pick<Incident, 'id' | 'client_id' | 'agent_id' | 'signal_type'>,
+  severity: 'info' | 'warning' | 'critical',
+  message: string,
+  now: Date,
+  stage: 'outcome' | 'promoted' = 'outcome',
+) => ({
+  clientId: incident.client_id,
+  type: `emergency_${incident.signal_type}`,
+  severity,
+  message,
+  agentId: incident.agent_id,
+  dedupeKey: `incident:${incident.id}:${stage}`,
+  now,
+});
 
 /** A switch command whose id derives from the incident: however often it is written, it exists once. */
 export function incidentSwitch(

@@ -7,16 +7,17 @@ import { commandsRepo } from '../../db/commands-repo.js';
 import { incidentsRepo, type ResolveFields } from '../../db/incidents-repo.js';
 import { instancesRepo } from '../../db/instances-repo.js';
 import { replicasRepo } from '../../db/replicas-repo.js';
-import { TransactionConflict, transact, type TxPart } from '../../db/transaction.js';
+import type { TxPart } from '../../db/transaction.js';
 import { FINAL_OUTCOMES, type Incident } from '../../domain/incidents.js';
 import { isActiveReplica } from '../../domain/replicas.js';
-import type { FeedEventInput } from '../../feed.js';
+import { agentStatusEvent, commandStatusEvent } from '../../feed.js';
+import { Outbox } from '../../outbox.js';
 import { replicaOfInstance } from '../replicas.js';
 import { agentTx, commitHandling, noticeNotification, type Reads, recordOnly, withRetries } from './handling.js';
 import { bestPromotable, promoteForIncident } from './promotion.js';
 import { lostReplicaEffects } from './replica-loss.js';
 
-export async function handleInstanceTerminated(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
+export async function handleInstanceTerminated(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('instance terminated', reads, async () => {
     const agent = await reads.agent();
@@ -38,26 +39,28 @@ export async function handleInstanceTerminated(incident: Incident, now: Date, re
           action = 'replica_terminated';
         }
       }
-      const result = await commitHandling(
+      // The instance's termination incident (if one is still unresolved) ends with it, in the same transaction.
+      return commitHandling(
         incident,
         { outcome: 'handled', action_taken: action, resolved_at: at, message: `${instance.role} instance terminated` },
-        effects,
+        [...effects, ...(await terminationClosure(instance.id, 'handled', now))],
         now,
         { close: true },
       );
-      await closeTerminationIncident(instance.id, 'handled', now);
-      return result;
     }
 
     // The PRIMARY is gone: promote a ready replica, else the agent has no PRIMARY (error).
     const [replicas, pending] = await Promise.all([replicasRepo.listByAgent(agent.id), commandsRepo.listPending(agent.id, 100)]);
     const candidate = bestPromotable(replicas);
     if (candidate) {
-      const result = await promoteForIncident(incident, agent, candidate, now, pending, feed);
-      await closeTerminationIncident(instance.id, 'promoted', now, result);
-      return result;
+      const closure = await terminationClosure(instance.id, 'promoted', now, { replica_id: candidate.id, new_instance_id: candidate.instance_id });
+      return promoteForIncident(incident, agent, candidate, now, pending, closure);
     }
-    const result = await commitHandling(
+    const records = new Outbox()
+      .event(agentStatusEvent(agent, agent.status, 'error', now, 'primary terminated without a ready replica'))
+      .event(...pending.map((c) => commandStatusEvent(c, 'cancelled', now)))
+      .notify(noticeNotification(incident, 'critical', `The PRIMARY ${instance.id} terminated and no replica was ready: agent ${agent.id} has no PRIMARY`, now));
+    return commitHandling(
       incident,
       { outcome: 'no_replica', action_taken: 'agent_error', resolved_at: at, message: 'the PRIMARY terminated and no replica was ready: the agent has no PRIMARY' },
       [
@@ -77,34 +80,34 @@ export async function handleInstanceTerminated(incident: Incident, now: Date, re
         ),
         // Nobody is left to run them; a new instance that registers starts clean.
         ...pending.map((c) => commandsRepo.cancelTx(c, at, 'the PRIMARY terminated')),
+        ...(await terminationClosure(instance.id, 'failed', now)),
       ],
       now,
-      { close: true },
+      { close: true, records },
     );
-    await closeTerminationIncident(instance.id, 'failed', now);
-    feed.push({
-      clientId: agent.client_id,
-      type: 'agent_status_changed',
-      data: { agent_id: agent.id, from: agent.status, to: 'error', reason: 'primary terminated without a ready replica' },
-      now,
-    });
-    await noticeNotification(result, 'critical', `The PRIMARY ${instance.id} terminated and no replica was ready: agent ${agent.id} has no PRIMARY`, now);
-    return result;
   });
 }
 
-/** The instance is gone: its termination incident (if one is still unresolved) ends with it. */
-async function closeTerminationIncident(instanceId: string, outcome: 'handled' | 'promoted' | 'failed', now: Date, from?: Incident) {
+/**
+ * The instance is gone: its termination incident (if one is still unresolved) ends with it — parts
+ * of the handling's own transaction (a change to that incident meanwhile makes the handling re-read).
+ */
+async function terminationClosure(
+  instanceId: string,
+  outcome: 'handled' | 'promoted' | 'failed',
+  now: Date,
+  promoted?: { replica_id: string; new_instance_id: string },
+): Promise<TxPart[]> {
   const termination = await incidentsRepo.findBySignal(instanceId, 'termination');
-  if (!termination || FINAL_OUTCOMES.has(termination.outcome)) return;
-  if (outcome === 'handled' && termination.outcome === 'handled') return;
+  if (!termination || FINAL_OUTCOMES.has(termination.outcome)) return [];
+  if (outcome === 'handled' && termination.outcome === 'handled') return [];
   const fields: ResolveFields =
-    outcome === 'promoted' && from
+    outcome === 'promoted' && promoted
       ? {
           outcome: 'promoted',
           action_taken: 'replica_promoted',
-          replica_id: from.replica_id,
-          new_instance_id: from.new_instance_id,
+          replica_id: promoted.replica_id,
+          new_instance_id: promoted.new_instance_id,
           failover_time_ms: Math.max(0, now.getTime() - Date.parse(termination.detected_at)),
           resolved_at: now.toISOString(),
           awaiting_replica_id: null,
@@ -115,9 +118,8 @@ async function closeTerminationIncident(instanceId: string, outcome: 'handled' |
           awaiting_replica_id: null,
           message: 'the instance terminated before a replica was promoted',
         };
-  try {
-    await transact([incidentsRepo.resolveTx(termination.id, fields, { firstHandling: false }), incidentsRepo.closeTx(termination.id)]);
-  } catch (err) {
-    if (!(err instanceof TransactionConflict)) throw err;
-  }
+  return [
+    incidentsRepo.resolveTx(termination.id, fields, { firstHandling: false }, 'termination-incident'),
+    { ...incidentsRepo.closeTx(termination.id), part: 'termination-open-incident' },
+  ];
 }

@@ -14,7 +14,6 @@ import { incidentsRepo } from '../../db/incidents-repo.js';
 import { HANDLING_LEASE_SECONDS, type Incident, type IncidentSource, type SignalType } from '../../domain/incidents.js';
 import { newId } from '../../domain/ids.js';
 import type { Agent, Instance } from '../../domain/types.js';
-import { type FeedEventInput, publishEvents } from '../../feed.js';
 import { logger, MetricUnit, metrics } from '../../observability.js';
 import { firstReads, type Preloaded } from './handling.js';
 import { handleInstanceTerminated } from './instance-terminated.js';
@@ -127,43 +126,22 @@ async function awaitOrTakeOver(incident: Incident, now: Date, wait: boolean): Pr
   }
 }
 
-/** Applies an unhandled incident's effects (the caller holds its handling lease). */
+/**
+ * Applies an unhandled incident's effects (the caller holds its handling lease). Its feed events
+ * (the emergency_event of its outcome) and notification commit with the effects (handling.ts).
+ */
 export async function handleIncident(incident: Incident, now: Date, preloaded: Preloaded = {}): Promise<Incident> {
   const state = firstReads(incident, preloaded);
-  // The handling's feed events go out with its emergency_event, in one BatchWrite (on a failure,
-  // those already due are published before the error propagates).
-  const feed: FeedEventInput[] = [];
-  let handled: Incident;
-  try {
-    handled =
-      incident.signal_type === 'termination'
-        ? await handleTermination(incident, now, state, feed)
-        : incident.signal_type === 'rebalance'
-          ? await handleRebalance(incident, now, state, feed)
-          : await handleInstanceTerminated(incident, now, state, feed);
-  } catch (err) {
-    await publishEvents(feed);
-    throw err;
-  }
+  const handled =
+    incident.signal_type === 'termination'
+      ? await handleTermination(incident, now, state)
+      : incident.signal_type === 'rebalance'
+        ? await handleRebalance(incident, now, state)
+        : await handleInstanceTerminated(incident, now, state);
   metrics.addMetric('IncidentHandled', MetricUnit.Count, 1);
   // Event → command: from the signal's own time (EventBridge `time`, or the agent's report) to now.
   if (handled.command_id) {
     metrics.addMetric('InterruptionCommandLatency', MetricUnit.Milliseconds, Math.max(0, Date.now() - Date.parse(handled.detected_at)));
   }
-  await publishEvents([...feed, {
-    clientId: handled.client_id,
-    type: 'emergency_event',
-    data: {
-      emergency_event_id: handled.id,
-      agent_id: handled.agent_id,
-      instance_id: handled.instance_id,
-      signal_type: handled.signal_type,
-      outcome: handled.outcome,
-      action_taken: handled.action_taken,
-      command_id: handled.command_id,
-      replica_id: handled.replica_id,
-    },
-    now,
-  }]);
   return handled;
 }

@@ -11,10 +11,12 @@ import { replicasRepo } from '../../db/replicas-repo.js';
 import { FINAL_COMMAND_STATUSES } from '../../domain/commands.js';
 import { FINAL_OUTCOMES, type Incident } from '../../domain/incidents.js';
 import { isPlaceholderId } from '../../domain/replicas.js';
+import type { TxPart } from '../../db/transaction.js';
 import type { Agent, Command, Replica } from '../../domain/types.js';
-import { type FeedEventInput, promotionChanges, publishEvent } from '../../feed.js';
+import { commandStatusEvent, promotionChanges } from '../../feed.js';
 import { logger, MetricUnit, metrics } from '../../observability.js';
-import { noticeNotification, Retry, withRetries } from './handling.js';
+import { Outbox } from '../../outbox.js';
+import { emergencyEvent, noticeNotification, Retry, withRetries } from './handling.js';
 
 /** Whether a replica can be promoted now: ready, or syncing with a real EC2 id (API.md §3.7 step 2). */
 const promotable = (r: Replica) =>
@@ -38,7 +40,9 @@ function oldPrimaryOutcome(incident: Incident, agent: Agent): OldPrimaryOutcome 
 
 /**
  * Promotes `replica` for an incident: the promotion, the incident's resolution, its open work item's
- * removal and the cancellation of the incident's still-pending switch commit together.
+ * removal, the cancellation of the incident's still-pending switch commands and what it records
+ * (the role changes, the incident's outcome when this is its first handling, the notification)
+ * commit together. `extra`: parts of the caller that commit with it too (closing a related incident).
  */
 export async function promoteForIncident(
   incident: Incident,
@@ -46,7 +50,7 @@ export async function promoteForIncident(
   replica: Replica,
   now: Date,
   cancels: Command[],
-  feed?: FeedEventInput[],
+  extra: TxPart[] = [],
 ): Promise<Incident> {
   const at = now.toISOString();
   const replicaInstance = await instancesRepo.get(replica.instance_id);
@@ -54,6 +58,7 @@ export async function promoteForIncident(
     throw new Retry(`replica instance ${replica.instance_id} is not this agent's REPLICA`);
   }
   const failover = Math.max(0, now.getTime() - Date.parse(incident.detected_at));
+  const firstHandling = !incident.handled_at;
   const fields: ResolveFields = {
     outcome: 'promoted',
     action_taken: 'replica_promoted',
@@ -63,9 +68,37 @@ export async function promoteForIncident(
     failover_time_ms: failover,
     resolved_at: at,
     message: `replica ${replica.id} (${replica.instance_id}) promoted to PRIMARY`,
-    ...(incident.handled_at ? {} : { handled_at: at }),
+    ...(firstHandling ? { handled_at: at, handling_lease_until: null } : {}),
   };
   const old = oldPrimaryOutcome(incident, agent);
+  const resolved: Incident = { ...incident, ...(fields as Partial<Incident>) };
+  const records = new Outbox()
+    .event(
+      {
+        clientId: agent.client_id,
+        type: 'instance_role_changed',
+        data: {
+          agent_id: agent.id,
+          changes: promotionChanges(replica.instance_id, agent.primary_instance_id, old.role),
+          reason: incident.signal_type,
+          emergency_event_id: incident.id,
+        },
+        now,
+      },
+      ...cancels.map((c) => commandStatusEvent(c, 'cancelled', now)),
+    )
+    .notify(
+      noticeNotification(
+        incident,
+        'warning',
+        `${incident.signal_type === 'instance_terminated' ? 'Instance terminated' : 'Spot interruption'} on ${incident.instance_id}: replica ${replica.instance_id} promoted to PRIMARY in ${Math.round(failover / 1000)} s`,
+        now,
+        firstHandling ? 'outcome' : 'promoted',
+      ),
+    );
+  // The outcome of a first handling is the incident's emergency_event (a later promotion of a
+  // waiting incident reports the role change; the notification says it either way).
+  if (firstHandling) records.event(emergencyEvent(resolved, now));
   await promoteReplicaTx({
     agent,
     replica,
@@ -75,35 +108,16 @@ export async function promoteForIncident(
     at,
     agentSet: { notice_status: 'none', notice_deadline: null },
     extra: [
-      incidentsRepo.resolveTx(incident.id, fields, { firstHandling: !incident.handled_at }),
+      incidentsRepo.resolveTx(incident.id, fields, { firstHandling }),
       incidentsRepo.closeTx(incident.id),
       ...cancels.map((c) => commandsRepo.cancelTx(c, at, 'superseded: the emergency promoted a replica')),
+      ...extra,
+      ...records.parts(),
     ],
   });
   metrics.addMetric('ReplicaPromoted', MetricUnit.Count, 1);
   metrics.addMetric('FailoverTime', MetricUnit.Milliseconds, failover);
-  const resolved: Incident = { ...incident, ...(fields as Partial<Incident>) };
-  const roleChanged: FeedEventInput = {
-    clientId: agent.client_id,
-    type: 'instance_role_changed',
-    data: {
-      agent_id: agent.id,
-      changes: promotionChanges(replica.instance_id, agent.primary_instance_id, old.role),
-      reason: incident.signal_type,
-      emergency_event_id: incident.id,
-    },
-    now,
-  };
-  // Within a handling the feed event goes out with the handling's own; otherwise it and the
-  // notification are independent: sent concurrently.
-  if (feed) feed.push(roleChanged);
-  const notified = noticeNotification(
-    resolved,
-    'warning',
-    `${incident.signal_type === 'instance_terminated' ? 'Instance terminated' : 'Spot interruption'} on ${incident.instance_id}: replica ${replica.instance_id} promoted to PRIMARY in ${Math.round(failover / 1000)} s`,
-    now,
-  );
-  await Promise.all([feed ? undefined : publishEvent(roleChanged), notified]);
+  await records.committed();
   return resolved;
 }
 

@@ -9,13 +9,14 @@ import { PRIORITY } from '../../domain/commands.js';
 import { effectiveRebalancePolicy, type Incident } from '../../domain/incidents.js';
 import { rankPools, scorePools } from '../../domain/pool-ranking.js';
 import { isActiveReplica } from '../../domain/replicas.js';
-import type { FeedEventInput } from '../../feed.js';
+import { commandStatusEvent } from '../../feed.js';
+import { Outbox } from '../../outbox.js';
 import { poolsOfType } from '../../placement.js';
 import { placeholderReplica } from '../replicas.js';
 import { switchLimitReached } from '../switching.js';
 import { agentTx, commitHandling, incidentSwitch, type Reads, recordOnly, withRetries } from './handling.js';
 
-export async function handleRebalance(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
+export async function handleRebalance(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('rebalance', reads, async () => {
     const agent = await reads.agent();
@@ -69,7 +70,8 @@ export async function handleRebalance(incident: Incident, now: Date, reads: Read
           at,
         );
         const lower = pending.filter((c) => c.command_type === 'switch' && c.priority < PRIORITY.modelUrgent);
-        const result = await commitHandling(
+        const records = new Outbox().event(commandStatusEvent(command, 'pending', now), ...lower.map((c) => commandStatusEvent(c, 'cancelled', now)));
+        return commitHandling(
           incident,
           {
             outcome: 'handled',
@@ -91,17 +93,8 @@ export async function handleRebalance(incident: Incident, now: Date, reads: Read
             ...lower.map((c) => commandsRepo.cancelTx(c, at, 'superseded by a rebalance switch')),
           ],
           now,
-          { close: false },
+          { close: false, records },
         );
-        if (result.command_id === command.id) {
-          feed.push({
-            clientId: agent.client_id,
-            type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-            now,
-          });
-        }
-        return result;
       }
     }
 

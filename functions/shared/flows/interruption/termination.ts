@@ -8,8 +8,9 @@ import { FINAL_COMMAND_STATUSES, PRIORITY } from '../../domain/commands.js';
 import type { Incident } from '../../domain/incidents.js';
 import { isActiveReplica } from '../../domain/replicas.js';
 import type { Agent, Instance, Mode } from '../../domain/types.js';
-import type { FeedEventInput } from '../../feed.js';
+import { commandStatusEvent } from '../../feed.js';
 import { MetricUnit, metrics } from '../../observability.js';
+import { Outbox } from '../../outbox.js';
 import { chooseReplicaPool } from '../../placement.js';
 import { replicasRepo } from '../../db/replicas-repo.js';
 import { replicaOfInstance } from '../replicas.js';
@@ -41,7 +42,7 @@ async function chooseEmergencyTarget(
     : { mode: 'ondemand', pool_id: null, price: instance.ondemand_price, risk_score: null };
 }
 
-export async function handleTermination(incident: Incident, now: Date, reads: Reads, feed: FeedEventInput[]): Promise<Incident> {
+export async function handleTermination(incident: Incident, now: Date, reads: Reads): Promise<Incident> {
   const at = now.toISOString();
   return withRetries('termination', reads, async () => {
     const agent = await reads.agent();
@@ -56,7 +57,7 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
 
     // 1. A ready (or syncing, launched) replica: promote it now.
     const candidate = bestPromotable(replicas);
-    if (candidate) return promoteForIncident(incident, agent, candidate, now, toCancel, feed);
+    if (candidate) return promoteForIncident(incident, agent, candidate, now, toCancel);
 
     const waitingFor = replicas.find(isActiveReplica);
     const deadline = incident.deadline;
@@ -70,7 +71,10 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
       if (inflightSwitch) {
         // The agent is already executing a switch off this instance (delivered before the notice):
         // that switch IS the way out; a second one would be a second command delivered.
-        const result = await commitHandling(
+        const records = new Outbox()
+          .event(...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)))
+          .notify(noticeNotification(incident, 'warning', `Spot interruption on ${incident.instance_id}: a switch already in flight moves the agent`, now));
+        return commitHandling(
           incident,
           {
             outcome: 'handled',
@@ -87,10 +91,8 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
             ...(waitingFor ? [replicasRepo.linkIncidentTx(waitingFor, incident.id)] : []),
           ],
           now,
-          { close: !waitingFor },
+          { close: !waitingFor, records },
         );
-        await noticeNotification(result, 'warning', `Spot interruption on ${incident.instance_id}: a switch already in flight moves the agent`, now);
-        return result;
       }
       const target = await chooseEmergencyTarget(agent, instance);
       const command = incidentSwitch(
@@ -102,6 +104,19 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
         `${incident.origin} on ${incident.instance_id}: emergency switch to ${target.pool_id ?? 'on-demand'}`,
         at,
       );
+      const records = new Outbox()
+        .event(
+          commandStatusEvent(command, 'pending', now),
+          ...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)),
+        )
+        .notify(
+          noticeNotification(
+            incident,
+            'warning',
+            `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
+            now,
+          ),
+        );
       const result = await commitHandling(
         incident,
         {
@@ -131,44 +146,30 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
           ...(waitingFor ? [replicasRepo.linkIncidentTx(waitingFor, incident.id)] : []),
         ],
         now,
-        { close: !waitingFor },
+        { close: !waitingFor, records },
       );
       if (result.command_id === command.id) {
         metrics.addMetric('EmergencyCommandQueued', MetricUnit.Count, 1);
         // A switch another route created between our read and our commit (a route that does not
         // touch the agent item) is cancelled now, before the emergency can complete: only the
-        // emergency is delivered.
+        // emergency is delivered. Each cancellation commits with its feed event.
         const late = (await commandsRepo.listPending(agent.id, 100)).filter(
           (c) => c.id !== command.id && c.command_type === 'switch' && c.priority < PRIORITY.emergency,
         );
-        for (const c of late) if (await commandsRepo.cancel(c, at, 'an emergency took over')) toCancel.push(c);
-        feed.push(
-          {
-            clientId: agent.client_id,
-            type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: command.id, command_type: 'switch', status: 'pending', priority: command.priority },
-            now,
-          },
-          ...toCancel.map((c): FeedEventInput => ({
-            clientId: agent.client_id,
-            type: 'command_status_changed',
-            data: { agent_id: agent.id, command_id: c.id, command_type: c.command_type, status: 'cancelled' },
-            now,
-          })),
-        );
-        await noticeNotification(
-          result,
-          'warning',
-          `Spot interruption on ${incident.instance_id}: no replica ready, emergency switch queued to ${target.pool_id ?? 'on-demand'}`,
-          now,
-        );
+        for (const c of late) {
+          const cancelled = new Outbox().event(commandStatusEvent(c, 'cancelled', now));
+          if (await commandsRepo.cancel(c, at, 'an emergency took over', cancelled.parts())) await cancelled.committed();
+        }
       }
       return result;
     }
 
     // 3. A replica is on its way: promote it as soon as it reports ready.
     if (waitingFor) {
-      const result = await commitHandling(
+      const records = new Outbox()
+        .event(...toCancel.map((c) => commandStatusEvent(c, 'cancelled', now)))
+        .notify(noticeNotification(incident, 'warning', `Spot interruption on ${incident.instance_id}: waiting for replica ${waitingFor.id}`, now));
+      return commitHandling(
         incident,
         {
           outcome: 'open',
@@ -183,23 +184,22 @@ export async function handleTermination(incident: Incident, now: Date, reads: Re
           replicasRepo.linkIncidentTx(waitingFor, incident.id),
         ],
         now,
-        { close: false },
+        { close: false, records },
       );
-      await noticeNotification(result, 'warning', `Spot interruption on ${incident.instance_id}: waiting for replica ${waitingFor.id}`, now);
-      return result;
     }
 
     // 4. Nothing can be done: critical.
     const why = !agent.config.enabled ? 'the agent is disabled' : 'auto-switch is off and there is no replica';
-    const result = await commitHandling(
+    return commitHandling(
       incident,
       { outcome: 'no_replica', action_taken: 'none', resolved_at: at, message: `nothing can be done: ${why}` },
       [agentTx(agent, noticeSet, { primary: incident.instance_id, version: agent.version })],
       now,
-      { close: true },
+      {
+        close: true,
+        records: new Outbox().notify(noticeNotification(incident, 'critical', `Spot interruption on ${incident.instance_id} and nothing can be done: ${why}`, now)),
+      },
     );
-    await noticeNotification(result, 'critical', `Spot interruption on ${incident.instance_id} and nothing can be done: ${why}`, now);
-    return result;
   });
 }
 

@@ -144,6 +144,9 @@ export const tokenFor = (route: RouteDef, ownerToken: string): string | undefine
  * collection (replicas, commands, reports…), instance collection (lifecycle log), notifications,
  * feed, logical-id guard and every client-scoped index partition. Equal digests = nothing written.
  */
+/** Live-item attributes a poll may write (see digestOfB). */
+const POLL_MARKS = new Set(['commands_seen', 'replicas_seen']);
+
 export async function digestOfB(world: World): Promise<string> {
   const b = world.b;
   const byPk = (pk: string) =>
@@ -163,9 +166,12 @@ export async function digestOfB(world: World): Promise<string> {
     byIndex('GSI1', keys.instancesOfAgentIndex(b.agent.agentId, '', '').GSI1PK),
   ]);
   const canonicalValue = (v: unknown) => (v instanceof Set ? [...(v as Set<unknown>)].sort() : v);
+  // The polls' marks on the live item ("nothing changed since", README "Access patterns") are a
+  // memo of what a read found, not data: a read may store them.
+  const data = (k: string) => !POLL_MARKS.has(k);
   const canonical = parts
     .flat()
-    .map((item) => JSON.stringify(Object.keys(item).sort().map((k) => [k, canonicalValue(item[k])])))
+    .map((item) => JSON.stringify(Object.keys(item).filter(data).sort().map((k) => [k, canonicalValue(item[k])])))
     .sort();
   return createHash('sha256').update(canonical.join('\n')).digest('hex');
 }
