@@ -150,31 +150,33 @@ async function main(): Promise<void> {
   server = api;
   const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-  // Jobs: first run after one period (the market at once, so a persisted database is priced now),
+  // Jobs: each runs once at start (after the demo's seeding: the market first, so a persisted
+  // database is priced now, and the admin's system health sees every job fresh), then every period;
   // never two runs of one job at a time.
-  const marketJob = JOBS.find((j) => j.name === 'market-prices');
-  if (marketJob && !demo) void gateway.invokeJob(marketJob).catch(() => undefined);
-  for (const job of JOBS) {
-    let running = false;
-    const timer = setInterval(async () => {
-      if (running || shuttingDown) return;
-      running = true;
-      try {
-        const run = await gateway.invokeJob(job);
-        const status = (run.result as { status?: unknown } | undefined)?.status;
-        console.log(
-          run.ok
-            ? `[job] ${job.name}: ${typeof status === 'string' ? status : 'ok'} in ${run.durationMs} ms`
-            : `[job] ${job.name}: FAILED in ${run.durationMs} ms: ${run.error}`,
-        );
-      } catch (err) {
-        console.log(`[job] ${job.name}: could not run: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
-        running = false;
-      }
-    }, job.localEverySeconds * 1000);
-    timers.push(timer);
-  }
+  const running = new Set<string>();
+  const runJob = async (job: (typeof JOBS)[number]) => {
+    if (running.has(job.name) || shuttingDown) return;
+    running.add(job.name);
+    try {
+      const run = await gateway.invokeJob(job);
+      const status = (run.result as { status?: unknown } | undefined)?.status;
+      console.log(
+        run.ok
+          ? `[job] ${job.name}: ${typeof status === 'string' ? status : 'ok'} in ${run.durationMs} ms`
+          : `[job] ${job.name}: FAILED in ${run.durationMs} ms: ${run.error}`,
+      );
+    } catch (err) {
+      console.log(`[job] ${job.name}: could not run: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      running.delete(job.name);
+    }
+  };
+  const runEveryJobOnce = async () => {
+    const market = JOBS.filter((j) => j.name === 'market-prices');
+    for (const job of [...market, ...JOBS.filter((j) => !market.includes(j))]) await runJob(job);
+  };
+  for (const job of JOBS) timers.push(setInterval(() => void runJob(job), job.localEverySeconds * 1000));
+  if (!demo) void runEveryJobOnce();
 
   const storage = dataDir ? `on disk in ${dataDir}${created ? '' : ', existing data kept'}` : 'in memory';
   const token = process.env.ADMIN_TOKEN ?? '';
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
       keepAlive: (timer) => timers.push(timer),
     });
     if (shuttingDown) return;
+    await runEveryJobOnce();
     console.log(
       [
         `demo ready: open ${url}/console and sign in with the admin token above, or a client token:`,

@@ -3,6 +3,7 @@
  * the Switch items through their keys: a client's snapshots are `CLIENT#<cid>` / `SAVINGS#<day>`,
  * its switches GSI1 `CLIENT#<cid>#SWITCHES` (or an agent's own collection when filtered by agent).
  */
+import { mapLimit } from '../shared/concurrency.js';
 import { agentsRepo } from '../shared/db/agents-repo.js';
 import { clientsRepo } from '../shared/db/clients-repo.js';
 import { commandsRepo } from '../shared/db/commands-repo.js';
@@ -295,31 +296,29 @@ export async function exportGlobalStatsCsv(now: Date) {
   do {
     const page = await clientsRepo.list(100, token);
     token = page.nextToken ?? undefined;
-    for (const client of page.items) {
-      if (rows.length > CSV_MAX_ROWS) break;
+    // A few clients at a time: each costs a sharded agents Query and a Query per agent.
+    const pageRows = await mapLimit(page.items.slice(0, Math.max(0, CSV_MAX_ROWS + 1 - rows.length)), 8, async (client) => {
       const [allAgents, switches30d] = await Promise.all([
         agentsRepo.listAllByClient(client.id),
         switchesRepo.countByClient(client.id, { from: since }),
       ]);
       const agents = allAgents.filter((a) => a.status !== 'deleted');
-      const perAgent = await Promise.all(
-        agents.map(async (agent) => {
-          const instances = await instancesRepo.listByAgent(agent.id);
-          return instances.filter((i) => i.role === 'PRIMARY' || i.role === 'REPLICA').length;
-        }),
-      );
-      const instancesActive = perAgent.reduce((a, b) => a + b, 0);
-      rows.push({
+      const perAgent = await mapLimit(agents, 8, async (agent) => {
+        const instances = await instancesRepo.listByAgent(agent.id);
+        return instances.filter((i) => i.role === 'PRIMARY' || i.role === 'REPLICA').length;
+      });
+      return {
         client_id: client.id,
         name: client.name,
         status: client.status,
         agents_total: agents.length,
         agents_online: agents.filter((a) => a.status === 'online' || a.status === 'switching').length,
-        instances_active: instancesActive,
+        instances_active: perAgent.reduce((a, b) => a + b, 0),
         total_savings_usd: round(client.total_savings ?? 0, 6),
         switches_30d: switches30d,
-      });
-    }
+      };
+    });
+    rows.push(...pageRows);
   } while (token && rows.length <= CSV_MAX_ROWS);
   return csvReply(`global-stats-${utcDay(now.getTime())}.csv`, GLOBAL_COLUMNS, rows);
 }
