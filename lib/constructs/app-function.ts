@@ -62,8 +62,26 @@ export interface AppFunctionProps {
   readonly environment?: Record<string, string>;
   /** Shell commands run after esbuild, with the bundle's output folder (the console copies its assets there). */
   readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+  /**
+   * Modules (paths under functions/, `.ts`) the code imports on first use through a run-time path:
+   * each is bundled on its own beside index.mjs as `<basename>.mjs` (bin/bundle-lazy.ts), so the
+   * function's cold start does not parse it.
+   */
+  readonly lazyModules?: readonly string[];
   /** Concurrency reserved for this function (guaranteed, and its ceiling); 0 or undefined: none. */
   readonly reservedConcurrency?: number;
+}
+
+/** The file a lazily imported module becomes beside index.mjs: its base name, `.mjs`. */
+export const lazyBundleName = (module: string): string => `${module.slice(module.lastIndexOf('/') + 1).replace(/\.ts$/, '')}.mjs`;
+
+/** After-bundling commands building each lazy module with the stack's options (bin/bundle-lazy.ts). */
+function lazyBundleCommands(modules: readonly string[]) {
+  return (inputDir: string, outputDir: string): string[] =>
+    modules.map(
+      (m) =>
+        `node --import tsx ${JSON.stringify(`${inputDir}/bin/bundle-lazy.ts`)} ${JSON.stringify(`${inputDir}/functions/${m}`)} ${JSON.stringify(`${outputDir}/${lazyBundleName(m)}`)}`,
+    );
 }
 
 /**
@@ -77,6 +95,10 @@ export class AppFunction extends NodejsFunction {
   readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const hooks = [props.afterBundling, props.lazyModules?.length ? lazyBundleCommands(props.lazyModules) : undefined].filter(
+      (h): h is (inputDir: string, outputDir: string) => string[] => h !== undefined,
+    );
+    const afterBundling = hooks.length ? (inputDir: string, outputDir: string) => hooks.flatMap((h) => h(inputDir, outputDir)) : undefined;
     // The log group is a sibling (created before super), so it keeps a stable logical id of its own.
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
     super(scope, id, {
@@ -102,9 +124,7 @@ export class AppFunction extends NodejsFunction {
       bundling: {
         ...FUNCTION_BUNDLING,
         mainFields: [...FUNCTION_BUNDLING.mainFields],
-        ...(props.afterBundling
-          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
-          : {}),
+        ...(afterBundling ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } } : {}),
       },
     });
     this.serviceName = props.serviceName;

@@ -27,6 +27,15 @@ import type { GroupName } from '../../functions/shared/http/route.js';
 import { AppFunction } from './app-function.js';
 
 /** The OpenAPI document route: served by its own Lambda, outside the route table it describes. */
+/**
+ * SDKs a group imports on first use, bundled apart (AppFunction `lazyModules`): Secrets Manager for
+ * the admin token (agent requests never read it), SQS for the admin's dead-letter queue depth.
+ */
+const GROUP_LAZY_MODULES = (group: string, routes: readonly { auth: string }[]): string[] => [
+  ...(routes.some((route) => route.auth !== 'none') ? ['shared/http/secrets-sdk.ts'] : []),
+  ...(group === 'admin' ? ['admin/sqs-sdk.ts'] : []),
+];
+
 export const OPENAPI_ROUTE = { method: 'GET', path: '/openapi.json' } as const;
 
 /**
@@ -149,6 +158,7 @@ export class ControlPlaneApi extends Construct {
         description: `HTTP routes of the ${group} group`,
         logRetention: props.logRetention,
         ...(group === 'console' ? { afterBundling: buildConsoleAssets } : {}),
+        lazyModules: GROUP_LAZY_MODULES(group, routes),
         ...(AGENT_FACING_GROUPS.includes(group) ? { reservedConcurrency: props.agentReservedConcurrency } : {}),
       });
       fn.bindTable(props.table, GROUP_TABLE_ACCESS[group]);

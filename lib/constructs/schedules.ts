@@ -9,20 +9,8 @@ import { Construct } from 'constructs';
 import { JOBS } from '../../functions/jobs/job-table.js';
 import { AppFunction } from './app-function.js';
 
-/** The file a lazily bundled module becomes beside index.mjs: its base name, `.mjs`. */
-export const lazyBundleName = (module: string): string => `${module.slice(module.lastIndexOf('/') + 1).replace(/\.ts$/, '')}.mjs`;
-
 /** Jobs are not behind the agent's 30 s wait (API.md §1.1 applies to HTTP only). */
 export const JOB_TIMEOUT = Duration.minutes(5);
-
-/** A job's lazily imported modules, each bundled on its own beside index.mjs (bin/bundle-lazy.ts). */
-function lazyBundles(modules: readonly string[]) {
-  const script = (inputDir: string) => JSON.stringify(`${inputDir}/bin/bundle-lazy.ts`);
-  const entry = (inputDir: string, m: string) => JSON.stringify(`${inputDir}/functions/${m}`);
-  const outfile = (outputDir: string, m: string) => JSON.stringify(`${outputDir}/${lazyBundleName(m)}`);
-  return (inputDir: string, outputDir: string): string[] =>
-    modules.map((m) => `node --import tsx ${script(inputDir)} ${entry(inputDir, m)} ${outfile(outputDir, m)}`);
-}
 
 export interface SchedulesProps {
   readonly table: ITable;
@@ -50,7 +38,7 @@ export class Schedules extends Construct {
         description: job.description.slice(0, 256),
         timeout: JOB_TIMEOUT,
         logRetention: props.logRetention,
-        ...(job.lazyBundles?.length ? { afterBundling: lazyBundles(job.lazyBundles) } : {}),
+        ...(job.lazyBundles?.length ? { lazyModules: job.lazyBundles } : {}),
       });
       fn.bindTable(props.table, job.table);
       if (job.awsActions?.length) {

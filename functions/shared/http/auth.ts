@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { config } from '../config.js';
 import { clientsRepo } from '../db/clients-repo.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../domain/errors.js';
@@ -7,8 +7,22 @@ import { digestsEqual, hashToken } from '../domain/tokens.js';
 import type { Caller } from '../domain/types.js';
 import { traced } from '../observability.js';
 import type { RouteDef } from './route.js';
+import type * as Sdk from './secrets-sdk.js';
 
-export const secretsClient = traced(new SecretsManagerClient({}));
+/** Deployed: its own bundle beside index.mjs (AppFunction `lazyModules`); from the sources, the module. A variable, so the bundler leaves it out. */
+const SDK_MODULE = import.meta.url.endsWith('.mjs') ? './secrets-sdk.mjs' : './secrets-sdk.js';
+
+let secretsClient: SecretsManagerClient | undefined;
+
+/**
+ * A secret's string. The SDK is imported on first use: only a container that reads the admin
+ * secret evaluates it (an agent-facing function never does, and its cold start does not pay for it).
+ */
+async function secretString(secretId: string): Promise<string | undefined> {
+  const sdk = (await import(SDK_MODULE)) as typeof Sdk;
+  secretsClient ??= traced(new sdk.SecretsManagerClient({}));
+  return (await secretsClient.send(new sdk.GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+}
 
 /**
  * A warm container re-reads the admin token secret after this long, so a rotated secret stops being
@@ -29,9 +43,9 @@ async function readAdminSecret(): Promise<AdminSecret> {
   let token = config.adminToken;
   if (!token) {
     if (!config.adminTokenSecretArn) throw new Error('neither ADMIN_TOKEN nor ADMIN_TOKEN_SECRET_ARN is set');
-    const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: config.adminTokenSecretArn }));
-    if (!out.SecretString) throw new Error('admin token secret has no string value');
-    token = out.SecretString.trim();
+    const value = await secretString(config.adminTokenSecretArn);
+    if (!value) throw new Error('admin token secret has no string value');
+    token = value.trim();
   }
   const pageTokenKey = Buffer.from(hkdfSync('sha256', token, 'spot-optimizer', 'next-token/v1', 32));
   return { hash: hashToken(token), pageTokenKey };

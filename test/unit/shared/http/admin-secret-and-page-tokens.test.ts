@@ -1,12 +1,13 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashToken } from '../../../../functions/shared/domain/tokens.js';
-import { ADMIN_SECRET_MAX_AGE_MS, adminTokenHash, secretsClient } from '../../../../functions/shared/http/auth.js';
+import { ADMIN_SECRET_MAX_AGE_MS, adminTokenHash } from '../../../../functions/shared/http/auth.js';
 import { openNextToken, pageBinding, sealNextToken } from '../../../../functions/shared/http/next-token.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AdminToken-abc';
-const secrets = mockClient(secretsClient);
+// Every client of the class: auth.ts creates its own on first use (the SDK is imported lazily).
+const secrets = mockClient(SecretsManagerClient);
 
 /** The deployed setting: the admin token comes from Secrets Manager, not from ADMIN_TOKEN. */
 function deployed(): () => void {
