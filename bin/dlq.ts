@@ -1,5 +1,5 @@
 /**
- * `npm run dlq -- list|redrive`: the EC2 events dead-letter queue from a workstation (issue 10 §3).
+ * `npm run dlq -- list|redrive`: the EC2 events dead-letter queue from a workstation (lib/OPERATIONS.md, dead-letter queue).
  *
  *   npm run deploy -- --outputs-file cdk-outputs.json     # once: the stack outputs this reads
  *   npm run dlq -- list                                   # what failed, and why

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { JOBS } from '../../functions/jobs/job-table.js';
 import { GROUPS } from '../../functions/shared/http/route.js';
+import { bundleLikeTheStack } from '../support/stack-bundle.js';
 import { percentile, progress, round } from './bench-env.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 7);
-/** Issue 8: every function's cold init at most 1.5× the floor's. */
+/** The design's budget: every function's cold init at most 1.5× the floor's. */
 export const INIT_RATIO_LIMIT = 1.5;
 const FLOOR = { name: 'floor (DocumentClient + GetItem)', entry: 'bin/bench/floor-handler.ts' };
 
@@ -35,7 +35,7 @@ export function lambdaEntries(): { name: string; entry: string }[] {
  * too); each function is reported as a multiple of the floor measured in the same run.
  */
 export async function run(): Promise<Record<string, unknown>> {
-  const { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS, NODE_RUNTIME } = await import('../../lib/constructs/app-function.js');
+  const { FUNCTION_NODE_OPTIONS, NODE_RUNTIME } = await import('../../lib/constructs/app-function.js');
   const target = `node${/nodejs(\d+)/.exec(NODE_RUNTIME.name)?.[1] ?? '20'}`;
   const out = mkdtempSync(join(tmpdir(), 'so-bundles-'));
   try {
@@ -44,20 +44,7 @@ export async function run(): Promise<Record<string, unknown>> {
     for (const { name, entry } of entries) {
       progress(`bundles: building ${name}`);
       const outfile = join(out, `${name.replace(/[^a-z0-9-]/gi, '_')}.mjs`);
-      await build({
-        entryPoints: [join(ROOT, entry)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        target,
-        format: FUNCTION_BUNDLING.format === 'esm' ? 'esm' : 'cjs',
-        mainFields: [...FUNCTION_BUNDLING.mainFields],
-        banner: { js: FUNCTION_BUNDLING.banner },
-        minify: FUNCTION_BUNDLING.minify,
-        sourcemap: FUNCTION_BUNDLING.sourceMap,
-        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
-        logLevel: 'silent',
-      });
+      await bundleLikeTheStack(join(ROOT, entry), outfile);
       built.push({
         name,
         outfile,

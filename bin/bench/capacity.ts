@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --only capacity`: the cost and capacity model of issue 8, measured.
+ * `npm run bench -- --only capacity`: the cost and capacity model, measured (README "Capacity and cost").
  *
  * Replays one simulated agent-hour of the v4 call mix (bin/support/v4-agent.ts, the agent's fixed
  * cadence with ±10 % jitter, in virtual time) for several agents of two clients on two instance
@@ -54,7 +54,7 @@ export const ASSUMPTIONS = {
   interruptionsPerAgentMonth: 1,
   manyClientsAgentsPerClient: 100,
   fleets: [1_000, 10_000, 100_000],
-  /** A partition key value takes about 1,000 WCU/s; issue 8 asks for headroom: at most 500. */
+  /** A partition key value takes about 1,000 WCU/s; the design keeps headroom: at most 500. */
   partitionWriteLimit: 1_000,
   partitionWriteTarget: 500,
 } as const;
@@ -113,7 +113,7 @@ export async function run(adminToken: string): Promise<Record<string, unknown>> 
     sortKey: TABLE_SCHEMA.sortKey,
     indexes: TABLE_SCHEMA.globalIndexes.map((i) => ({
       ...i,
-      // The schema may declare a narrower projection (issue 8); ALL is what create-table builds today.
+      // The schema may declare a narrower projection; ALL is what create-table builds today.
       projection: ((i as { projection?: unknown }).projection as TableShape['indexes'][number]['projection']) ?? { type: 'ALL' },
     })),
   };

@@ -1,5 +1,5 @@
 /**
- * The cold-start floor of issue 8: the smallest useful function this stack could deploy — the
+ * The cold-start floor (README "Capacity and cost"): the smallest useful function this stack could deploy — the
  * DynamoDB document client and one GetItem — built the same way as the real functions: the same
  * bundling (the bundles bench), and inside Lambda the same X-Ray instrumentation of its client
  * (Powertools Tracer, as functions/shared/observability.ts loads it), so that both sides of the

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 
 /**
- * The EC2 events dead-letter queue, read and re-delivered (issue 10 §3). Two producers leave two
+ * The EC2 events dead-letter queue, read and re-delivered (lib/OPERATIONS.md). Two producers leave two
  * shapes in it (lib/constructs/interruption-rules.ts): EventBridge, when it could not invoke the
  * function, leaves the raw event with ERROR_CODE/ERROR_MESSAGE/RULE_ARN attributes; Lambda, when the
  * function kept failing, leaves a destination record whose `requestPayload` is the event. A

@@ -420,7 +420,7 @@ describe('schedules', () => {
   });
 });
 
-describe('least privilege on the table (issue 9)', () => {
+describe('least privilege on the table', () => {
   /** The functions and their declared table access: one declaration per group, per job, and the other two. */
   const declared = (): [string, TableAccess][] => [
     ...GROUPS.map((g): [string, TableAccess] => [g, GROUP_TABLE_ACCESS[g]]),
@@ -460,7 +460,7 @@ describe('least privilege on the table (issue 9)', () => {
   });
 });
 
-describe('reserved concurrency (issue 9)', () => {
+describe('reserved concurrency', () => {
   it('the agent-facing groups and the EC2 events consumer have it; dashboards, admin and jobs share the rest', () => {
     expect(AGENT_FACING_GROUPS).toEqual(['agents', 'commands', 'replicas', 'emergency', 'reporting']);
     for (const group of AGENT_FACING_GROUPS) {

@@ -15,7 +15,7 @@ import { ForwarderStack } from '../../lib/forwarder-stack.js';
 type Json = any;
 
 /**
- * The operator's side of the app (issue 10): the forwarder stack, alarms, the dashboard, and the
+ * The operator's side of the app (lib/OPERATIONS.md): the forwarder stack, alarms, the dashboard, and the
  * stateful resources' logical ids. One synthesis of the whole app (both stacks, cdk-nag on).
  */
 const ACCOUNT = '123456789012';

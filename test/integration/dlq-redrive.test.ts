@@ -13,7 +13,7 @@ import { spotInterruptionWarning } from '../support/factories.js';
 import { incidentsOf, sendEvent, setupAgent } from '../support/interruption.js';
 
 /**
- * `npm run dlq` (issue 10 §3): SQS and Lambda are called through the real SDK clients, mocked with
+ * `npm run dlq` (lib/OPERATIONS.md): SQS and Lambda are called through the real SDK clients, mocked with
  * aws-sdk-client-mock; every command sent is pinned. The replay case runs the real ec2-events
  * handler against DynamoDB Local behind the mocked Invoke.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10 §1: EC2 signals of another region and another account, forwarded by the ForwarderStack
+ * EC2 signals of another region and another account, forwarded by the ForwarderStack
  * to the control plane bus, open the incident for the right agent. EventBridge forwards an event
  * unchanged (its `id`, `account` and `region` stay the original ones); the test checks that the
  * forwarder's and the main stack's rule patterns both match it, then hands it to the real

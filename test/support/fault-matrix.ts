@@ -1,5 +1,5 @@
 /**
- * The failure matrix (issue 9 item 4): a flow that makes several DynamoDB calls is run once cleanly
+ * The failure matrix (README "Failure at any step"): a flow that makes several DynamoDB calls is run once cleanly
  * to record its calls, then once per (call i, fault mode) on a fresh table of its own: the fault is
  * injected (faults.ts), the real caller retries as it would — the v4 agent with the same body, a
  * redelivered EventBridge event, the job's next scheduled run, the admin with the same

@@ -7,7 +7,7 @@ import { ROUTE_TABLE } from '../../functions/route-table.js';
 import { buildOpenApiDocument } from '../../functions/shared/http/openapi.js';
 
 /**
- * Issue 10 §6: the generated document passes a third-party linter (Redocly CLI, recommended rules,
+ * The generated document passes a third-party linter (Redocly CLI, recommended rules,
  * redocly.yaml) with no error, names its shared schemas for client generators, and says where the
  * API is served. CI runs the same lint as `npm run lint:openapi`.
  */

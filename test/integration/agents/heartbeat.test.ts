@@ -1,5 +1,5 @@
 /**
- * The heartbeat (API.md §3.4) as issue 8 and the §4.4 invariant ask: its common case is one
+ * The heartbeat (API.md §3.4) as README "Access patterns" and the §4.4 invariant describe it: its common case is one
  * conditional write of the agent's live item after the token lookup (1 write unit, no index); an
  * agent without a PRIMARY stays in `error` whatever a late heartbeat says; a heartbeat naming an
  * instance that is not the agent's writes nothing to it.

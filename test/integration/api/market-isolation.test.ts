@@ -1,5 +1,5 @@
 /**
- * Issue 9, "Shared price poisoning", as a property: whatever client A's agents report — prices of
+ * Market data no tenant controls, as a property: whatever client A's agents report — prices of
  * any size (0.0001, 0, negative, 99), `collected_at` anywhere (2099-01-01, a day ago, now), any
  * on-demand price, decide calls with their own price overrides, termination notices — client B's
  * recommendation, decision and auto-switch commands are identical to a run in which A reported

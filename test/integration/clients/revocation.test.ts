@@ -15,7 +15,7 @@ import { type ApiResponse, invoke } from '../../support/http.js';
 import { registerAgent } from '../../support/seed.js';
 
 /**
- * Issue 9, "Revocation is incomplete" and "Delete races register", replayed: every token of a
+ * Revocation and client delete, raced: every token of a
  * client goes at once (grace 0, delete), a deleted client's token is 401 on every route (validate
  * included), a client being deleted takes no agent or alert, the cascade finishes when raced, and a
  * second delete is 404 or 409, never a 5xx.

@@ -14,7 +14,7 @@ import { invoke } from '../../support/http.js';
 import { useIsolatedTable } from '../../support/isolated-table.js';
 
 /**
- * Issue 10 §1: the backfill (and the consolidation it runs) covers every region where a client has
+ * The backfill (and the consolidation it runs) covers every region where a client has
  * agents, not only the stack's own — including pools no pricing report has named yet.
  */
 useIsolatedTable();

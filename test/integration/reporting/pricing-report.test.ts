@@ -7,8 +7,8 @@ import { invoke } from '../../support/http.js';
 import { type ErrorBody, newTenant, poolOf, REGION, seedPool, type TestTenant } from '../../support/tenants.js';
 
 /**
- * POST /api/agents/{aid}/pricing-report: a client's own observation (issue 9, "Shared price
- * poisoning"). It is kept and updates the reporter's own instance; it never writes the market's
+ * POST /api/agents/{aid}/pricing-report: a client's own observation (README "Pricing, decisions
+ * and savings": market data no tenant controls). It is kept and updates the reporter's own instance; it never writes the market's
  * POOL items or staging; implausible reports are 400 naming the field.
  */
 const MIN = 60_000;

@@ -10,7 +10,7 @@ describe('cost model at list prices', () => {
     }
   });
 
-  it("issue 8's figure: 10 write units per heartbeat every 30 s ≈ $0.55 per agent-month", () => {
+  it("the old heartbeat's figure: 10 write units per heartbeat every 30 s ≈ $0.55 per agent-month", () => {
     const heartbeats = (HOURS_PER_MONTH * 3600) / 30;
     expect(heartbeats).toBe(87_600);
     expect(heartbeats * 10 * DYNAMODB_WRU.usd).toBeCloseTo(0.5475, 4);

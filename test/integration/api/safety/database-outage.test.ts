@@ -18,7 +18,7 @@ import { randomInstanceId } from '../../../support/factories.js';
 import { buildWorld, send, tokenFor, validRequest, type World } from './world.js';
 
 /**
- * Generated from ROUTE_TABLE (issue 9, "Database outage"): while DynamoDB throttles or cannot be
+ * Generated from ROUTE_TABLE (lib/OPERATIONS.md, `Http5xxRate`: 503 vs 500): while DynamoDB throttles or cannot be
  * reached, every route answers 503 SERVICE_UNAVAILABLE with Retry-After — never a 500 — and input
  * that is wrong whatever the database says (invalid JSON, an oversized or schema-invalid body, an
  * unknown route) is refused before the first DynamoDB call, counted through the db layer's hook.

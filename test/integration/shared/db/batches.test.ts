@@ -1,5 +1,5 @@
 /**
- * Batch reads and writes either complete or fail loudly (issue 9): keys or items DynamoDB leaves
+ * Batch reads and writes either complete or fail loudly: keys or items DynamoDB leaves
  * unprocessed (throttling) are retried, and still unprocessed after the last attempt the call
  * throws instead of returning a partial answer (the admin search used to drop hits silently).
  */
