@@ -11,10 +11,7 @@ import {
   signalType,
 } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
-import { isoTimestamp, mode, nullable, obj, pagination, queryInt, uuid } from '../shared/http/schemas.js';
-
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
+import { isoTimestamp, mode, nnum, nstr, obj, pagination, queryInt, uuid } from '../shared/http/schemas.js';
 
 /** `types=clients,agents`: a comma-separated subset of the searchable kinds. */
 const searchTypes = z

@@ -1,18 +1,8 @@
 import * as z from 'zod';
 import { count, switchSchema, triggerType } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute } from '../shared/http/route.js';
-import {
-  cidParams,
-  instanceId,
-  nullable,
-  obj,
-  pagination,
-  queryInt,
-  rangedQuery,
-  uuid,
-} from '../shared/http/schemas.js';
+import { cidParams, instanceId, nnum, nullable, obj, pagination, queryInt, rangedQuery, uuid } from '../shared/http/schemas.js';
 
-const nnum = nullable(z.number());
 /** CSV bodies are strings (capped at 50,000 rows); the pipeline sends them as text. */
 const csv = z.string();
 

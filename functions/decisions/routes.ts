@@ -8,15 +8,14 @@ import {
   instanceId,
   modeInput,
   money,
+  nnum,
+  nstr,
   nullable,
   obj,
   poolId,
   queryInt,
   uuid,
 } from '../shared/http/schemas.js';
-
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
 
 /** §3.9 decide: the engine's answer plus the stored decision's id. */
 const decisionSchema = obj({

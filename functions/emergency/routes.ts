@@ -8,18 +8,7 @@ import {
   replicaType,
 } from '../shared/http/resource-schemas.js';
 import { aliasRoute, defineRoute, type RouteDef } from '../shared/http/route.js';
-import {
-  aidParams,
-  instanceId,
-  isoTimestamp,
-  nullable,
-  obj,
-  poolId,
-  wireSuccess,
-} from '../shared/http/schemas.js';
-
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
+import { aidParams, instanceId, isoTimestamp, nnum, nstr, nullable, obj, poolId, wireSuccess } from '../shared/http/schemas.js';
 
 /**
  * create-emergency-replica. With `parent_instance_id` the call registers an already-launched

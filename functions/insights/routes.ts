@@ -8,11 +8,18 @@ import {
   signalType,
 } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
-import { aidParams, cidParams, isoTimestamp, nullable, obj, pagination, queryInt, uuid } from '../shared/http/schemas.js';
+import {
+  aidParams,
+  cidParams,
+  isoTimestamp,
+  nnum,
+  nstr,
+  obj,
+  pagination,
+  queryInt,
+  uuid,
+} from '../shared/http/schemas.js';
 
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
-const nextToken = nullable(z.string());
 const windowQuery = z.object({ days: queryInt(1, 90, 30) });
 const window = obj({ from: z.string(), to: z.string(), days: count });
 
@@ -35,7 +42,7 @@ export const insightsRoutes = {
     summary: "An agent's commands, newest first (pending and recent); `open` = pending, acknowledged or executing",
     params: aidParams,
     query: z.object({ status: z.union([z.enum(['open', 'final']), commandStatus]).optional(), ...pagination }),
-    response: obj({ commands: z.array(commandSchema), nextToken }),
+    response: obj({ commands: z.array(commandSchema), nextToken: nstr }),
   }),
   listAgentDecisions: defineRoute({
     operationId: 'listAgentDecisions',
@@ -65,7 +72,7 @@ export const insightsRoutes = {
           created_at: z.string(),
         }),
       ),
-      nextToken,
+      nextToken: nstr,
     }),
   }),
   listClientEmergencyEvents: defineRoute({
@@ -91,7 +98,7 @@ export const insightsRoutes = {
         avg_failover_ms: nnum,
       }),
       events: z.array(emergencyEventSchema),
-      nextToken,
+      nextToken: nstr,
     }),
   }),
   getDailySavings: defineRoute({

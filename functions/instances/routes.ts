@@ -12,6 +12,8 @@ import {
   cidParams,
   iidParams,
   mode,
+  nnum,
+  nstr,
   nullable,
   obj,
   pagination,
@@ -20,8 +22,6 @@ import {
   uuid,
 } from '../shared/http/schemas.js';
 
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
 const interval = z.enum(['hour', 'day']);
 
 const logEventType = z.enum([

@@ -13,6 +13,7 @@ import {
   instanceId,
   isoTimestamp,
   mode,
+  nstr,
   nullable,
   obj,
   poolId,
@@ -23,7 +24,6 @@ import {
 } from '../shared/http/schemas.js';
 
 const replicaParams = z.object({ aid: uuid, rid: uuid });
-const nstr = nullable(z.string());
 
 /** API.md §3.6: 9 routes. Wire bodies accept null for optional fields (the v4 agent sends `None`). */
 export const replicasRoutes = {

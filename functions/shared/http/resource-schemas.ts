@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { nullable, obj } from './schemas.js';
+import { nnum, nstr, nullable, obj } from './schemas.js';
 
 /**
  * Response shapes of the entities that several groups return (API.md §3.0, §4). Every field API.md
@@ -9,8 +9,6 @@ import { nullable, obj } from './schemas.js';
 
 export const count = z.number().int().nonnegative();
 const str = z.string();
-const nstr = nullable(z.string());
-const nnum = nullable(z.number());
 
 export const agentStatus = z.enum(['online', 'offline', 'disabled', 'switching', 'error', 'deleted']);
 export const noticeStatus = z.enum(['none', 'rebalance', 'termination']);

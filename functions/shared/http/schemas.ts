@@ -78,3 +78,6 @@ export const errorSchema = z.object({
 /** Response objects are open (fields may be added) but the listed ones must be present. */
 export const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).passthrough();
 export const nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+/** The response fields every resource schema uses most: a string or number that may be null. */
+export const nstr = nullable(z.string());
+export const nnum = nullable(z.number());
