@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from './api.js';
 import { age, DASH, localTime, money, utcTitle } from './format.js';
-import { useApp } from './hooks.js';
+import { useApp, type usePaged } from './hooks.js';
 import { type SortDir, sortRows } from './model.js';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -86,7 +86,7 @@ export interface Column<T> {
  * A sortable table of the rows loaded so far (click or Enter on a header); `onMore` loads the
  * API's next page (nextToken). Wide tables scroll sideways inside their card on narrow screens.
  */
-export function Table<T>({ columns, rows, rowKey, caption, onMore, hasMore, loadingMore, empty, initialSort, select }: {
+export interface TableProps<T> {
   columns: Column<T>[];
   rows: T[];
   rowKey: (row: T) => string;
@@ -97,7 +97,9 @@ export function Table<T>({ columns, rows, rowKey, caption, onMore, hasMore, load
   empty?: ComponentChildren;
   initialSort?: { key: string; dir: SortDir };
   select?: { selected: Set<string>; toggle: (id: string) => void; toggleAll: (ids: string[]) => void };
-}) {
+}
+
+export function Table<T>({ columns, rows, rowKey, caption, onMore, hasMore, loadingMore, empty, initialSort, select }: TableProps<T>) {
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | undefined>(initialSort);
   const column = columns.find((c) => c.key === sort?.key);
   const sorted = sort && column ? sortRows(rows, column.value ?? ((r) => (r as Record<string, unknown>)[column.key]), sort.dir) : rows;
@@ -162,6 +164,14 @@ export function Table<T>({ columns, rows, rowKey, caption, onMore, hasMore, load
       )}
     </div>
   );
+}
+
+/** A listing loaded page by page (hooks.ts usePaged). */
+export type PagedList<T> = ReturnType<typeof usePaged<T>>;
+
+/** A paged listing as a table: its loading and error states, then its rows with "Load more". */
+export function PagedTable<T>({ list, ...table }: { list: PagedList<T> } & Omit<TableProps<T>, 'rows' | 'hasMore' | 'onMore' | 'loadingMore'>) {
+  return <Async loaded={list}>{() => <Table {...table} rows={list.rows} hasMore={list.hasMore} onMore={list.loadMore} loadingMore={list.loadingMore} />}</Async>;
 }
 
 export function Card({ title, children, actions, class: cls }: { title?: string; children: ComponentChildren; actions?: ComponentChildren; class?: string }) {

@@ -5,7 +5,7 @@ import { Chart } from '../chart.js';
 import { label, num } from '../format.js';
 import { useApi, useApp, usePaged } from '../hooks.js';
 import { href, type Route } from '../router.js';
-import { Async, Badge, Card, Dialog, Empty, Field, Money, PageTitle, Select, Stat, Table, Time } from '../ui.js';
+import { Async, Badge, Card, Dialog, Empty, Field, Money, PageTitle, Select, Stat, Table, Time, PagedTable } from '../ui.js';
 import { type Agent, agentName, type EmergencyEvent } from './client.js';
 
 export const ADMIN_NAV: Array<[string, string]> = [
@@ -229,46 +229,39 @@ function Clients() {
         )}
       </Card>
       <Card title="All clients">
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="Clients"
-              rows={list.rows}
-              rowKey={(c) => c.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              empty="No client yet: create the first one above."
-              columns={[
-                { key: 'name', label: 'Client', render: (c) => (c.status === 'deleted' ? c.name : <a href={href('c', c.id)}>{c.name}</a>) },
-                { key: 'status', label: 'Status', render: (c) => <Badge value={c.status} /> },
-                { key: 'agents_online', label: 'Agents online', numeric: true, render: (c) => `${num(c.agents_online)} / ${num(c.agents_total)}` },
-                { key: 'instances_active', label: 'Instances', numeric: true, render: (c) => num(c.instances_active) },
-                { key: 'total_savings', label: 'Saved', numeric: true, render: (c) => <Money value={c.total_savings} /> },
-                { key: 'last_sync_at', label: 'Last sync', render: (c) => <Time at={c.last_sync_at} ago /> },
-                {
-                  key: 'actions',
-                  label: 'Actions',
-                  sortable: false,
-                  render: (c) =>
-                    c.status === 'deleted' ? null : (
-                      <span class="row-actions">
-                        {/* A client being deleted has no token any more; a delete resumes its cascade. */}
-                        {c.status === 'deleting' ? null : (
-                          <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`New token for ${c.name}`}>
-                            New token
-                          </button>
-                        )}
-                        <button type="button" class="small danger" onClick={() => setPending({ kind: 'delete', client: c })} aria-label={`Delete ${c.name}`}>
-                          Delete
-                        </button>
-                      </span>
-                    ),
-                },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="Clients"
+          rowKey={(c) => c.id}
+          empty="No client yet: create the first one above."
+          columns={[
+            { key: 'name', label: 'Client', render: (c) => (c.status === 'deleted' ? c.name : <a href={href('c', c.id)}>{c.name}</a>) },
+            { key: 'status', label: 'Status', render: (c) => <Badge value={c.status} /> },
+            { key: 'agents_online', label: 'Agents online', numeric: true, render: (c) => `${num(c.agents_online)} / ${num(c.agents_total)}` },
+            { key: 'instances_active', label: 'Instances', numeric: true, render: (c) => num(c.instances_active) },
+            { key: 'total_savings', label: 'Saved', numeric: true, render: (c) => <Money value={c.total_savings} /> },
+            { key: 'last_sync_at', label: 'Last sync', render: (c) => <Time at={c.last_sync_at} ago /> },
+            {
+              key: 'actions',
+              label: 'Actions',
+              sortable: false,
+              render: (c) =>
+                c.status === 'deleted' ? null : (
+                  <span class="row-actions">
+                    {/* A client being deleted has no token any more; a delete resumes its cascade. */}
+                    {c.status === 'deleting' ? null : (
+                      <button type="button" class="small" onClick={() => setPending({ kind: 'regenerate', client: c })} aria-label={`New token for ${c.name}`}>
+                        New token
+                      </button>
+                    )}
+                    <button type="button" class="small danger" onClick={() => setPending({ kind: 'delete', client: c })} aria-label={`Delete ${c.name}`}>
+                      Delete
+                    </button>
+                  </span>
+                ),
+            },
+          ]}
+        />
       </Card>
       <Dialog title={token?.title ?? 'Token'} open={token !== null} onClose={() => setToken(null)}>
         {token && <TokenShown token={token.value} onClose={() => setToken(null)} />}
@@ -349,28 +342,21 @@ function AllAgents() {
         ))}
       </div>
       <Card>
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="All agents"
-              rows={list.rows}
-              rowKey={(a) => a.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              select={{ selected, toggle, toggleAll }}
-              empty="No agent matches."
-              columns={[
-                { key: 'name', label: 'Agent', value: agentName, render: (a) => <a href={href('c', a.client_id, 'agents', a.id)}>{agentName(a)}</a> },
-                { key: 'client_name', label: 'Client', value: (a) => a.client_name ?? a.client_id },
-                { key: 'status', label: 'Status', render: (a) => <Badge value={a.status} /> },
-                { key: 'last_heartbeat_at', label: 'Heartbeat', render: (a) => <Time at={a.last_heartbeat_at} ago /> },
-                { key: 'current_pool_id', label: 'Pool', render: (a) => <span class="mono">{a.current_pool_id ?? '—'}</span> },
-                { key: 'current_mode', label: 'Mode', render: (a) => (a.current_mode ? <Badge value={a.current_mode} /> : '—') },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="All agents"
+          rowKey={(a) => a.id}
+          select={{ selected, toggle, toggleAll }}
+          empty="No agent matches."
+          columns={[
+            { key: 'name', label: 'Agent', value: agentName, render: (a) => <a href={href('c', a.client_id, 'agents', a.id)}>{agentName(a)}</a> },
+            { key: 'client_name', label: 'Client', value: (a) => a.client_name ?? a.client_id },
+            { key: 'status', label: 'Status', render: (a) => <Badge value={a.status} /> },
+            { key: 'last_heartbeat_at', label: 'Heartbeat', render: (a) => <Time at={a.last_heartbeat_at} ago /> },
+            { key: 'current_pool_id', label: 'Pool', render: (a) => <span class="mono">{a.current_pool_id ?? '—'}</span> },
+            { key: 'current_mode', label: 'Mode', render: (a) => (a.current_mode ? <Badge value={a.current_mode} /> : '—') },
+          ]}
+        />
       </Card>
       <Dialog title={`${label(op ?? '')} ${selected.size} agents?`} open={op !== null} onClose={() => setOp(null)}>
         <p>{op === 'delete_agents' ? 'Deleted agents uninstall themselves; this cannot be undone.' : 'Applies to every selected agent.'}</p>
@@ -418,28 +404,21 @@ function AllInstances() {
         <Select label="Client" value={client} onChange={setClient} options={clients} />
       </div>
       <Card>
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="All instances"
-              rows={list.rows}
-              rowKey={(i) => i.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              empty="No instance matches."
-              columns={[
-                { key: 'id', label: 'Instance', render: (i) => <span class="mono">{i.id}</span> },
-                { key: 'client_name', label: 'Client', value: (i) => i.client_name ?? i.client_id },
-                { key: 'role', label: 'Role', render: (i) => <Badge value={i.role} /> },
-                { key: 'mode', label: 'Mode', render: (i) => <Badge value={i.mode} /> },
-                { key: 'pool_id', label: 'Pool', render: (i) => <span class="mono">{i.pool_id ?? '—'}</span> },
-                { key: 'price', label: 'Price', numeric: true, value: (i) => (i.mode === 'spot' ? i.spot_price : i.ondemand_price), render: (i) => <Money value={i.mode === 'spot' ? i.spot_price : i.ondemand_price} hourly /> },
-                { key: 'last_seen_at', label: 'Last seen', render: (i) => <Time at={i.last_seen_at} ago /> },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="All instances"
+          rowKey={(i) => i.id}
+          empty="No instance matches."
+          columns={[
+            { key: 'id', label: 'Instance', render: (i) => <span class="mono">{i.id}</span> },
+            { key: 'client_name', label: 'Client', value: (i) => i.client_name ?? i.client_id },
+            { key: 'role', label: 'Role', render: (i) => <Badge value={i.role} /> },
+            { key: 'mode', label: 'Mode', render: (i) => <Badge value={i.mode} /> },
+            { key: 'pool_id', label: 'Pool', render: (i) => <span class="mono">{i.pool_id ?? '—'}</span> },
+            { key: 'price', label: 'Price', numeric: true, value: (i) => (i.mode === 'spot' ? i.spot_price : i.ondemand_price), render: (i) => <Money value={i.mode === 'spot' ? i.spot_price : i.ondemand_price} hourly /> },
+            { key: 'last_seen_at', label: 'Last seen', render: (i) => <Time at={i.last_seen_at} ago /> },
+          ]}
+        />
       </Card>
     </>
   );
@@ -497,27 +476,20 @@ function Emergencies() {
         </div>
       )}
       <Card>
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="Emergency events"
-              rows={list.rows}
-              rowKey={(e) => e.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              empty="No emergency event."
-              columns={[
-                { key: 'detected_at', label: 'Detected', render: (e) => <Time at={e.detected_at} /> },
-                { key: 'agent_id', label: 'Agent', render: (e) => <a href={href('c', e.client_id, 'agents', e.agent_id)}>{e.agent_id.slice(0, 8)}</a> },
-                { key: 'signal_type', label: 'Signal', render: (e) => <Badge value={e.signal_type} /> },
-                { key: 'sources', label: 'Sources', value: (e) => e.sources.join(', ') },
-                { key: 'outcome', label: 'Outcome', render: (e) => <Badge value={e.outcome} /> },
-                { key: 'failover_time_ms', label: 'Failover', numeric: true, render: (e) => (e.failover_time_ms === null ? '—' : `${num(e.failover_time_ms)} ms`) },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="Emergency events"
+          rowKey={(e) => e.id}
+          empty="No emergency event."
+          columns={[
+            { key: 'detected_at', label: 'Detected', render: (e) => <Time at={e.detected_at} /> },
+            { key: 'agent_id', label: 'Agent', render: (e) => <a href={href('c', e.client_id, 'agents', e.agent_id)}>{e.agent_id.slice(0, 8)}</a> },
+            { key: 'signal_type', label: 'Signal', render: (e) => <Badge value={e.signal_type} /> },
+            { key: 'sources', label: 'Sources', value: (e) => e.sources.join(', ') },
+            { key: 'outcome', label: 'Outcome', render: (e) => <Badge value={e.outcome} /> },
+            { key: 'failover_time_ms', label: 'Failover', numeric: true, render: (e) => (e.failover_time_ms === null ? '—' : `${num(e.failover_time_ms)} ms`) },
+          ]}
+        />
       </Card>
     </>
   );
@@ -536,26 +508,19 @@ function Activity() {
         </label>
       </div>
       <Card>
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="Recent activity"
-              rows={list.rows}
-              rowKey={(e) => e.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              empty="Nothing has happened yet."
-              columns={[
-                { key: 'created_at', label: 'When', render: (e) => <Time at={e.created_at} /> },
-                { key: 'severity', label: 'Severity', render: (e) => <Badge value={e.severity} /> },
-                { key: 'type', label: 'Type', value: (e) => label(e.type) },
-                { key: 'message', label: 'Message', sortable: false, render: (e) => <span class="reason">{e.message}</span> },
-                { key: 'client_id', label: 'Client', render: (e) => (e.client_id ? <a href={href('c', e.client_id)}>{e.client_id.slice(0, 8)}</a> : 'system') },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="Recent activity"
+          rowKey={(e) => e.id}
+          empty="Nothing has happened yet."
+          columns={[
+            { key: 'created_at', label: 'When', render: (e) => <Time at={e.created_at} /> },
+            { key: 'severity', label: 'Severity', render: (e) => <Badge value={e.severity} /> },
+            { key: 'type', label: 'Type', value: (e) => label(e.type) },
+            { key: 'message', label: 'Message', sortable: false, render: (e) => <span class="reason">{e.message}</span> },
+            { key: 'client_id', label: 'Client', render: (e) => (e.client_id ? <a href={href('c', e.client_id)}>{e.client_id.slice(0, 8)}</a> : 'system') },
+          ]}
+        />
       </Card>
     </>
   );

@@ -6,7 +6,7 @@ import { duration, label, money, num, percent } from '../format.js';
 import { useApi, useApp, usePaged } from '../hooks.js';
 import { conflictMessage, type PricePoint, priceSeries } from '../model.js';
 import { href } from '../router.js';
-import { Async, Badge, Card, Dialog, Empty, Field, Money, PageTitle, Stat, Table, Time } from '../ui.js';
+import { Async, Badge, Card, Dialog, Empty, Field, Money, PageTitle, Stat, Table, Time, PagedTable } from '../ui.js';
 import { type Agent, agentName, type EmergencyEvent, emergencyColumns, type Switch, switchColumns } from './client.js';
 
 interface Instance {
@@ -362,27 +362,20 @@ function Decisions({ aid }: { aid: string }) {
   const list = usePaged<Decision>(`/api/client/agents/${aid}/decision-log`, 'decisions', { limit: 10 }, ['switches']);
   return (
     <Card title="Decisions">
-      <Async loaded={list}>
-        {() => (
-          <Table
-            caption="Engine decisions"
-            rows={list.rows}
-            rowKey={(d) => d.decision_id}
-            hasMore={list.hasMore}
-            onMore={list.loadMore}
-            loadingMore={list.loadingMore}
-            empty="The engine has not decided anything for this agent yet."
-            columns={[
-              { key: 'created_at', label: 'When', render: (d) => <Time at={d.created_at} /> },
-              { key: 'decision_type', label: 'Decision', render: (d) => <Badge value={d.decision_type} tone={d.decision_type.startsWith('switch') ? 'info' : 'neutral'} /> },
-              { key: 'recommended_pool_id', label: 'Target', render: (d) => <span class="mono">{d.recommended_pool_id ?? '—'}</span> },
-              { key: 'expected_savings_per_hour', label: 'Saving', numeric: true, render: (d) => <Money value={d.expected_savings_per_hour} hourly /> },
-              { key: 'allowed', label: 'Allowed', value: (d) => (d.allowed ? 'yes' : 'no') },
-              { key: 'reason', label: 'Reason', sortable: false, render: (d) => <span class="reason">{d.reason}</span> },
-            ]}
-          />
-        )}
-      </Async>
+      <PagedTable
+        list={list}
+        caption="Engine decisions"
+        rowKey={(d) => d.decision_id}
+        empty="The engine has not decided anything for this agent yet."
+        columns={[
+          { key: 'created_at', label: 'When', render: (d) => <Time at={d.created_at} /> },
+          { key: 'decision_type', label: 'Decision', render: (d) => <Badge value={d.decision_type} tone={d.decision_type.startsWith('switch') ? 'info' : 'neutral'} /> },
+          { key: 'recommended_pool_id', label: 'Target', render: (d) => <span class="mono">{d.recommended_pool_id ?? '—'}</span> },
+          { key: 'expected_savings_per_hour', label: 'Saving', numeric: true, render: (d) => <Money value={d.expected_savings_per_hour} hourly /> },
+          { key: 'allowed', label: 'Allowed', value: (d) => (d.allowed ? 'yes' : 'no') },
+          { key: 'reason', label: 'Reason', sortable: false, render: (d) => <span class="reason">{d.reason}</span> },
+        ]}
+      />
     </Card>
   );
 }
@@ -408,34 +401,27 @@ function History({ cid, aid }: { cid: string; aid: string }) {
   return (
     <>
       <Card title="Switch history">
-        <Async loaded={switches}>{() => <Table caption="Switches of this agent" rows={switches.rows} rowKey={(s) => s.id} columns={switchColumns(cid, false)} hasMore={switches.hasMore} onMore={switches.loadMore} loadingMore={switches.loadingMore} empty="No switch yet." />}</Async>
+        <PagedTable list={switches} caption="Switches of this agent" rowKey={(s) => s.id} columns={switchColumns(cid, false)} empty="No switch yet." />
       </Card>
       <Card title="Commands (pending and recent)">
-        <Async loaded={commands}>
-          {() => (
-            <Table
-              caption="Commands of this agent"
-              rows={commands.rows}
-              rowKey={(c) => c.id}
-              hasMore={commands.hasMore}
-              onMore={commands.loadMore}
-              loadingMore={commands.loadingMore}
-              empty="No command."
-              columns={[
-                { key: 'created_at', label: 'Created', render: (c) => <Time at={c.created_at} /> },
-                { key: 'command_type', label: 'Type', value: (c) => label(c.command_type) },
-                { key: 'target', label: 'Target', value: (c) => c.target_pool_id ?? c.target_mode, render: (c) => <span class="mono">{c.target_mode === 'ondemand' ? 'on-demand' : (c.target_pool_id ?? '—')}</span> },
-                { key: 'trigger_type', label: 'Trigger', render: (c) => `${label(c.trigger_type)} (${c.priority})` },
-                { key: 'status', label: 'Status', render: (c) => <Badge value={c.status} /> },
-                { key: 'completed_at', label: 'Finished', render: (c) => <Time at={c.completed_at} /> },
-                { key: 'message', label: 'Note', sortable: false, render: (c) => <span class="reason">{c.message ?? c.reason ?? ''}</span> },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={commands}
+          caption="Commands of this agent"
+          rowKey={(c) => c.id}
+          empty="No command."
+          columns={[
+            { key: 'created_at', label: 'Created', render: (c) => <Time at={c.created_at} /> },
+            { key: 'command_type', label: 'Type', value: (c) => label(c.command_type) },
+            { key: 'target', label: 'Target', value: (c) => c.target_pool_id ?? c.target_mode, render: (c) => <span class="mono">{c.target_mode === 'ondemand' ? 'on-demand' : (c.target_pool_id ?? '—')}</span> },
+            { key: 'trigger_type', label: 'Trigger', render: (c) => `${label(c.trigger_type)} (${c.priority})` },
+            { key: 'status', label: 'Status', render: (c) => <Badge value={c.status} /> },
+            { key: 'completed_at', label: 'Finished', render: (c) => <Time at={c.completed_at} /> },
+            { key: 'message', label: 'Note', sortable: false, render: (c) => <span class="reason">{c.message ?? c.reason ?? ''}</span> },
+          ]}
+        />
       </Card>
       <Card title="Emergency timeline">
-        <Async loaded={incidents}>{() => <Table caption="Emergencies of this agent" rows={incidents.rows} rowKey={(e) => e.id} columns={emergencyColumns(cid, false)} hasMore={incidents.hasMore} onMore={incidents.loadMore} loadingMore={incidents.loadingMore} empty="No interruption or rebalance notice so far." />}</Async>
+        <PagedTable list={incidents} caption="Emergencies of this agent" rowKey={(e) => e.id} columns={emergencyColumns(cid, false)} empty="No interruption or rebalance notice so far." />
       </Card>
     </>
   );

@@ -6,7 +6,7 @@ import { dayLabel, duration, hoursText, label, money, num, percent } from '../fo
 import { useApi, useApp, usePaged } from '../hooks.js';
 import { fleetCounts, savingsSeries, type DailySavingsRow } from '../model.js';
 import { href, type Route } from '../router.js';
-import { Async, Badge, Card, type Column, Empty, Field, Money, PageTitle, Select, Stat, Table, Time } from '../ui.js';
+import { Async, Badge, Card, type Column, Empty, Field, Money, PageTitle, Select, Stat, Table, Time, PagedTable } from '../ui.js';
 import { AgentDetail } from './agent.js';
 
 export const CLIENT_NAV: Array<[string, string]> = [
@@ -326,28 +326,21 @@ function Agents({ cid }: { cid: string }) {
         <Select label="Status" value={status} onChange={setStatus} options={[['', 'Any'], ['online', 'Online'], ['offline', 'Offline'], ['switching', 'Switching'], ['disabled', 'Disabled'], ['error', 'Error']]} />
       </div>
       <Card>
-        <Async loaded={list}>
-          {() => (
-            <Table
-              caption="Agents"
-              rows={list.rows}
-              rowKey={(a) => a.id}
-              hasMore={list.hasMore}
-              onMore={list.loadMore}
-              loadingMore={list.loadingMore}
-              empty="No agent has registered yet. Install the agent with this client's token."
-              columns={[
-                { key: 'name', label: 'Agent', value: agentName, render: (a) => <a href={href('c', cid, 'agents', a.id)}>{agentName(a)}</a> },
-                { key: 'status', label: 'Status', render: (a) => <Badge value={a.status} /> },
-                { key: 'last_heartbeat_at', label: 'Heartbeat', value: (a) => a.last_heartbeat_at, render: (a) => <Time at={a.last_heartbeat_at} ago /> },
-                { key: 'current_pool_id', label: 'Pool', render: (a) => <span class="mono">{a.current_pool_id ?? '—'}</span> },
-                { key: 'current_mode', label: 'Mode', render: (a) => (a.current_mode ? <Badge value={a.current_mode} /> : '—') },
-                { key: 'auto', label: 'Auto-switch', value: (a) => (a.config.auto_switch_enabled ? 'on' : 'off'), render: (a) => (a.config.auto_switch_enabled ? 'On' : a.config.manual_replica_enabled ? 'Off (manual replica)' : 'Off') },
-                { key: 'notice_status', label: 'Notice', render: (a) => (a.notice_status === 'none' ? <span class="muted">none</span> : <Badge value={a.notice_status} />) },
-              ]}
-            />
-          )}
-        </Async>
+        <PagedTable
+          list={list}
+          caption="Agents"
+          rowKey={(a) => a.id}
+          empty="No agent has registered yet. Install the agent with this client's token."
+          columns={[
+            { key: 'name', label: 'Agent', value: agentName, render: (a) => <a href={href('c', cid, 'agents', a.id)}>{agentName(a)}</a> },
+            { key: 'status', label: 'Status', render: (a) => <Badge value={a.status} /> },
+            { key: 'last_heartbeat_at', label: 'Heartbeat', value: (a) => a.last_heartbeat_at, render: (a) => <Time at={a.last_heartbeat_at} ago /> },
+            { key: 'current_pool_id', label: 'Pool', render: (a) => <span class="mono">{a.current_pool_id ?? '—'}</span> },
+            { key: 'current_mode', label: 'Mode', render: (a) => (a.current_mode ? <Badge value={a.current_mode} /> : '—') },
+            { key: 'auto', label: 'Auto-switch', value: (a) => (a.config.auto_switch_enabled ? 'on' : 'off'), render: (a) => (a.config.auto_switch_enabled ? 'On' : a.config.manual_replica_enabled ? 'Off (manual replica)' : 'Off') },
+            { key: 'notice_status', label: 'Notice', render: (a) => (a.notice_status === 'none' ? <span class="muted">none</span> : <Badge value={a.notice_status} />) },
+          ]}
+        />
       </Card>
     </>
   );
@@ -513,7 +506,7 @@ function Downtime({ cid }: { cid: string }) {
         )}
       </Async>
       <Card title="Switches in the window">
-        <Async loaded={switches}>{() => <Table caption="Switches" rows={switches.rows} rowKey={(r) => r.id} columns={switchColumns(cid, true)} hasMore={switches.hasMore} onMore={switches.loadMore} loadingMore={switches.loadingMore} empty="No switch in this window." />}</Async>
+        <PagedTable list={switches} caption="Switches" rowKey={(r) => r.id} columns={switchColumns(cid, true)} empty="No switch in this window." />
       </Card>
     </>
   );
