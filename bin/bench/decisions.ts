@@ -6,6 +6,7 @@
  */
 import {
   createDefaultEngine,
+  DEFAULT_LIMITS,
   type DecisionInput,
   type PoolCandidate,
 } from '../../functions/shared/domain/decision-engine.js';
@@ -40,13 +41,7 @@ function input(candidates: PoolCandidate[]): DecisionInput {
     current: { mode: 'spot', pool_id: candidates[0]?.pool_id ?? null, instance_type: TYPE, since: NOW - 10 * 3_600_000, price: 0.06 },
     candidates,
     on_demand_price: 0.1,
-    limits: {
-      min_savings_percent: 15,
-      risk_threshold: 0.3,
-      max_switches_per_day: 3,
-      max_switches_per_week: 10,
-      min_pool_duration_hours: 2,
-    },
+    limits: { ...DEFAULT_LIMITS },
     recent_switches: [NOW - 30 * 3_600_000],
     now: NOW,
     trigger: 'model',

@@ -9,6 +9,7 @@ import { type Upload, type UploadKind, uploadsRepo } from '../shared/db/uploads-
 import {
   canonicalEngineParameters,
   createDefaultEngine,
+  DEFAULT_LIMITS,
   type DecisionEngine,
   type DecisionInput,
   type EngineParametersInput,
@@ -89,13 +90,7 @@ export function acceptanceProblems(parameters: unknown): string[] {
     current: { mode: 'spot', pool_id: `${t}.us-east-1a`, instance_type: t, since: now - 48 * 3_600_000, price: currentPrice },
     candidates,
     on_demand_price: 0.1,
-    limits: {
-      min_savings_percent: 15,
-      risk_threshold: 0.3,
-      max_switches_per_day: 3,
-      max_switches_per_week: 10,
-      min_pool_duration_hours: 2,
-    },
+    limits: { ...DEFAULT_LIMITS },
     recent_switches: [],
     now,
     trigger: 'model',

@@ -22,7 +22,7 @@
  *   (over all workloads) placed in a spot pool whose price in force exceeds the on-demand price.
  */
 import { alwaysCheapest, alwaysOnDemand, legacyRules } from './baseline-strategies.js';
-import type { DecisionEngine, DecisionLimits, PoolCandidate } from './decision-engine.js';
+import { type DecisionEngine, type DecisionLimits, DEFAULT_LIMITS, type PoolCandidate } from './decision-engine.js';
 import type { OnDemandPrices, PoolHistory } from './price-history.js';
 import { lastIndexAtOrBefore, poolPriceStatsAt } from './risk.js';
 import type { MarketView, Placement, PoolView, Strategy } from './strategy.js';
@@ -274,15 +274,6 @@ function defaultInitial(view: MarketView): Placement {
 // ---------------------------------------------------------------------------------------------
 // The decision engine as a strategy
 // ---------------------------------------------------------------------------------------------
-
-/** §4.5 defaults. */
-export const DEFAULT_LIMITS: Readonly<DecisionLimits> = Object.freeze({
-  min_savings_percent: 15,
-  risk_threshold: 0.3,
-  max_switches_per_day: 3,
-  max_switches_per_week: 10,
-  min_pool_duration_hours: 2,
-});
 
 export interface EngineStrategyOptions {
   name: string;

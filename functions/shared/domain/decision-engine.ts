@@ -12,6 +12,7 @@ import { type Instant, toEpochMs } from './ids.js';
 import { round } from './numbers.js';
 import { type RankablePool, rankPools, type ScoredPool, scorePools } from './pool-ranking.js';
 import { clamp, DEFAULT_RISK_WEIGHTS, poolRiskScore, type RiskWeights } from './risk.js';
+import { DEFAULT_AGENT_CONFIG } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -208,6 +209,15 @@ export interface DecisionLimits {
   max_switches_per_week: number;
   min_pool_duration_hours: number;
 }
+
+/** §4.5 defaults: the limits of an agent whose config was never changed. */
+export const DEFAULT_LIMITS: Readonly<DecisionLimits> = Object.freeze({
+  min_savings_percent: DEFAULT_AGENT_CONFIG.min_savings_percent,
+  risk_threshold: DEFAULT_AGENT_CONFIG.risk_threshold,
+  max_switches_per_day: DEFAULT_AGENT_CONFIG.max_switches_per_day,
+  max_switches_per_week: DEFAULT_AGENT_CONFIG.max_switches_per_week,
+  min_pool_duration_hours: DEFAULT_AGENT_CONFIG.min_pool_duration_hours,
+});
 
 /** Everything the engine needs for one decision. */
 export interface DecisionInput {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEngineParameters, createDefaultEngine, DEFAULT_ENGINE_PARAMETERS, type DecisionInput, engineParametersSchema, type PoolCandidate, parseEngineParameters, willAutoExecute } from '../../../../functions/shared/domain/decision-engine.js';
+import { canonicalEngineParameters, createDefaultEngine, DEFAULT_ENGINE_PARAMETERS, DEFAULT_LIMITS, type DecisionInput, engineParametersSchema, type PoolCandidate, parseEngineParameters, willAutoExecute } from '../../../../functions/shared/domain/decision-engine.js';
 import { toEpochMs } from '../../../../functions/shared/domain/ids.js';
 
 const NOW = Date.parse('2025-01-15T12:00:00Z');
@@ -26,13 +26,7 @@ function input(overrides: Partial<DecisionInput> = {}): DecisionInput {
     current: { mode: 'spot', pool_id: `${TYPE}.us-east-1a`, instance_type: TYPE, since: NOW - 10 * H },
     candidates: [pool('a', 0.035), pool('b', 0.034), pool('c', 0.05)],
     on_demand_price: 0.1,
-    limits: {
-      min_savings_percent: 15,
-      risk_threshold: 0.3,
-      max_switches_per_day: 3,
-      max_switches_per_week: 10,
-      min_pool_duration_hours: 2,
-    },
+    limits: { ...DEFAULT_LIMITS },
     recent_switches: [],
     now: NOW,
     trigger: 'model',
