@@ -6,27 +6,18 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeMessage, listDlq, redriveDlq, regionOfArn, regionOfQueueUrl } from '../../bin/support/dlq.js';
 import { spotInterruptionWarning } from '../support/factories.js';
 import { incidentsOf, sendEvent, setupAgent } from '../support/interruption.js';
+import { mockAwsClients } from '../support/aws-mocks.js';
 
 /**
  * `npm run dlq` (lib/OPERATIONS.md): SQS and Lambda are called through the real SDK clients, mocked with
  * aws-sdk-client-mock; every command sent is pinned. The replay case runs the real ec2-events
  * handler against DynamoDB Local behind the mocked Invoke.
  */
-const sqs = mockClient(SQSClient);
-const lambda = mockClient(LambdaClient);
-afterAll(() => {
-  sqs.restore();
-  lambda.restore();
-});
-beforeEach(() => {
-  sqs.reset();
-  lambda.reset();
-});
+const { sqs, lambda } = mockAwsClients({ sqs: SQSClient, lambda: LambdaClient });
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/SpotOptimizer-Ec2EventsDeadLetterQueue';
 const FUNCTION = 'arn:aws:lambda:us-east-1:123456789012:function:SpotOptimizer-Ec2EventsConsumer';

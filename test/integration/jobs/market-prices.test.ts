@@ -1,7 +1,6 @@
 import { DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MARKET_LOOKBACK_MS, refreshMarketPrices } from '../../../functions/jobs/market-prices/job.js';
 import { JOBS } from '../../../functions/jobs/job-table.js';
 import { pricesRepo } from '../../../functions/shared/db/prices-repo.js';
@@ -10,6 +9,7 @@ import { keys } from '../../../functions/shared/db/keys.js';
 import { createAwsMarketSource } from '../../../functions/shared/market/aws-market-source.js';
 import { createReplayMarket, type ReplayMarket } from '../../../bin/support/market-replay.js';
 import { useIsolatedTable } from '../../support/isolated-table.js';
+import { mockAwsClients } from '../../support/aws-mocks.js';
 
 /**
  * The market-prices job: the control plane's own source of truth for spot prices. Against the AWS
@@ -18,16 +18,7 @@ import { useIsolatedTable } from '../../support/isolated-table.js';
  */
 useIsolatedTable();
 
-const ec2 = mockClient(EC2Client);
-const pricing = mockClient(PricingClient);
-afterAll(() => {
-  ec2.restore();
-  pricing.restore();
-});
-beforeEach(() => {
-  ec2.reset();
-  pricing.reset();
-});
+const { ec2, pricing } = mockAwsClients({ ec2: EC2Client, pricing: PricingClient });
 
 const HOUR = 3_600_000;
 const NOW = new Date('2031-06-01T12:00:00.000Z');

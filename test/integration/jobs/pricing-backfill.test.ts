@@ -3,8 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeSpotPriceHistoryCommand, type DescribeSpotPriceHistoryCommandInput, type DescribeSpotPriceHistoryCommandOutput, EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backfillSpotPrices, planRequests } from '../../../functions/jobs/pricing-consolidation/backfill.js';
 import { ddb, tableName } from '../../../functions/shared/db/client.js';
 import { keys } from '../../../functions/shared/db/keys.js';
@@ -12,10 +11,9 @@ import { pricesRepo } from '../../../functions/shared/db/prices-repo.js';
 import { BUCKET_MS, bucketOf, HOUR_MS } from '../../../functions/shared/domain/consolidation.js';
 import { readSpotPriceFile, type SpotPriceRow } from '../../../functions/shared/domain/price-history.js';
 import { timeWeightedStats } from '../../../functions/shared/domain/risk.js';
+import { mockAwsClients } from '../../support/aws-mocks.js';
 
-const ec2 = mockClient(EC2Client);
-afterAll(() => ec2.restore());
-beforeEach(() => ec2.reset());
+const { ec2 } = mockAwsClients({ ec2: EC2Client });
 
 const suffix = () => randomBytes(3).toString('hex');
 

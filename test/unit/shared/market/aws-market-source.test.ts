@@ -1,21 +1,12 @@
 import { DescribeSpotPriceHistoryCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAwsMarketSource, onDemandPriceOf, TYPES_PER_REQUEST } from '../../../../functions/shared/market/aws-market-source.js';
 import type { SpotPriceChange } from '../../../../functions/shared/market/port.js';
+import { mockAwsClients } from '../../../support/aws-mocks.js';
 
 /** The market's AWS implementation sends exactly these requests (aws-sdk-client-mock, no AWS account). */
-const ec2 = mockClient(EC2Client);
-const pricing = mockClient(PricingClient);
-afterAll(() => {
-  ec2.restore();
-  pricing.restore();
-});
-beforeEach(() => {
-  ec2.reset();
-  pricing.reset();
-});
+const { ec2, pricing } = mockAwsClients({ ec2: EC2Client, pricing: PricingClient });
 
 const start = new Date('2026-01-10T06:00:00.000Z');
 const end = new Date('2026-01-10T12:00:00.000Z');
