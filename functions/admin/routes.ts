@@ -3,15 +3,14 @@ import {
   agentSchema,
   agentStatus,
   count,
-  emergencyEventSchema,
-  emergencyOutcome,
+  emergencyLogFilters,
+  emergencyLogPage,
   instanceSchema,
   optionalNextToken,
   severity,
-  signalType,
 } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
-import { isoTimestamp, mode, nnum, nstr, obj, pagination, queryInt, uuid } from '../shared/http/schemas.js';
+import { mode, nnum, nstr, obj, pagination, queryInt, uuid } from '../shared/http/schemas.js';
 
 /** `types=clients,agents`: a comma-separated subset of the searchable kinds. */
 const searchTypes = z
@@ -268,22 +267,7 @@ export const adminRoutes = {
     group: 'admin',
     auth: 'admin',
     summary: 'Emergency log with a summary by signal and outcome',
-    query: z.object({
-      client_id: uuid.optional(),
-      signal_type: signalType.optional(),
-      outcome: emergencyOutcome.optional(),
-      since: isoTimestamp.optional(),
-      ...pagination,
-    }),
-    response: obj({
-      summary: obj({
-        total: count,
-        by_signal: z.record(z.string(), count),
-        by_outcome: z.record(z.string(), count),
-        avg_failover_ms: nnum,
-      }),
-      events: z.array(emergencyEventSchema),
-      nextToken: optionalNextToken,
-    }),
+    query: z.object({ client_id: uuid.optional(), ...emergencyLogFilters }),
+    response: emergencyLogPage,
   }),
 };

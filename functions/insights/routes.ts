@@ -3,15 +3,13 @@ import {
   commandSchema,
   commandStatus,
   count,
-  emergencyEventSchema,
-  emergencyOutcome,
-  signalType,
+  emergencyLogFilters,
+  emergencyLogPage,
 } from '../shared/http/resource-schemas.js';
 import { defineRoute } from '../shared/http/route.js';
 import {
   aidParams,
   cidParams,
-  isoTimestamp,
   nnum,
   nstr,
   obj,
@@ -83,23 +81,8 @@ export const insightsRoutes = {
     auth: 'client',
     summary: "A client's emergency log (the admin route's shape), newest first; `agent_id` narrows it to one agent",
     params: cidParams,
-    query: z.object({
-      agent_id: uuid.optional(),
-      signal_type: signalType.optional(),
-      outcome: emergencyOutcome.optional(),
-      since: isoTimestamp.optional(),
-      ...pagination,
-    }),
-    response: obj({
-      summary: obj({
-        total: count,
-        by_signal: z.record(z.string(), count),
-        by_outcome: z.record(z.string(), count),
-        avg_failover_ms: nnum,
-      }),
-      events: z.array(emergencyEventSchema),
-      nextToken: nstr,
-    }),
+    query: z.object({ agent_id: uuid.optional(), ...emergencyLogFilters }),
+    response: emergencyLogPage,
   }),
   getDailySavings: defineRoute({
     operationId: 'getDailySavings',

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { nnum, nstr, nullable, obj } from './schemas.js';
+import { isoTimestamp, nnum, nstr, nullable, obj, pagination } from './schemas.js';
 
 /**
  * Response shapes of the entities that several groups return (API.md §3.0, §4). Every field API.md
@@ -259,3 +259,21 @@ export const pricingAlertSchema = obj({
 
 /** `nextToken` of list routes whose → column does not name it: documented, not required. */
 export const optionalNextToken = nullable(z.string()).optional();
+
+/** An emergency log (the admin's and a client's): its filters besides the scope, and its page. */
+export const emergencyLogFilters = {
+  signal_type: signalType.optional(),
+  outcome: emergencyOutcome.optional(),
+  since: isoTimestamp.optional(),
+  ...pagination,
+};
+export const emergencyLogPage = obj({
+  summary: obj({
+    total: count,
+    by_signal: z.record(z.string(), count),
+    by_outcome: z.record(z.string(), count),
+    avg_failover_ms: nnum,
+  }),
+  events: z.array(emergencyEventSchema),
+  nextToken: optionalNextToken,
+});
