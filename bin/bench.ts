@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { startBenchEnvironment } from './bench/bench-env.js';
+import { argsOrUsage } from './support/cli.js';
 
 interface BenchModule {
   run(adminToken: string): Promise<Record<string, unknown>>;
@@ -69,17 +70,8 @@ function printTable(name: string, result: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  let args: ReturnType<typeof parseBenchArgs>;
-  try {
-    args = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const args = argsOrUsage(parseBenchArgs, USAGE);
+  if (!args) return;
   const env = await startBenchEnvironment();
   const results: Record<string, unknown> = {};
   try {

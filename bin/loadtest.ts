@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { argsOrUsage } from './support/cli.js';
 import { LatencyHistogram } from './support/latency.js';
 import { rng } from './support/random.js';
 import { type AgentRequest, V4Agent, taskLabel } from './support/v4-agent.js';
@@ -123,17 +124,8 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 const clock = (ms: number) => `${String(Math.floor(ms / 60_000)).padStart(2, '0')}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 
 async function main(): Promise<void> {
-  let o: LoadtestOptions;
-  try {
-    o = parseLoadtestArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (o.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const o = argsOrUsage(parseLoadtestArgs, USAGE);
+  if (!o) return;
   const random = rng(o.seed);
   const run = randomBytes(4).toString('hex');
   const stats = new Map<string, RouteStats>();

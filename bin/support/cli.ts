@@ -44,3 +44,22 @@ export function numberFlag(value: string | undefined, name: string, { integer = 
   }
   return n;
 }
+
+/**
+ * For scripts with their own argument parser: the parsed arguments, or undefined once `--help` has
+ * printed the usage; a bad argument prints its message and the usage on stderr and exits 2.
+ */
+export function argsOrUsage<T extends { help?: boolean }>(parse: (argv: string[]) => T, usage: string): T | undefined {
+  let args: T;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${usage}\n`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
+  return args;
+}
