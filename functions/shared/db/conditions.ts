@@ -323,12 +323,25 @@ export function decodeNextToken(token: string | undefined): Item | undefined {
   }
 }
 
+/**
+ * Whether the key condition's `BETWEEN :lo AND :hi` range is empty (lo after hi). DynamoDB refuses
+ * such a Query (ValidationException); a caller's range that ends before it starts — a `from` after
+ * the default `to` of now — selects nothing.
+ */
+function emptyRange(input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>): boolean {
+  const m = /BETWEEN\s+(:\w+)\s+AND\s+(:\w+)/i.exec(input.KeyConditionExpression ?? '');
+  if (!m) return false;
+  const [lo, hi] = [input.ExpressionAttributeValues?.[m[1] as string], input.ExpressionAttributeValues?.[m[2] as string]];
+  return (typeof lo === 'string' && typeof hi === 'string') || (typeof lo === 'number' && typeof hi === 'number') ? lo > hi : false;
+}
+
 /** One page of a Query (limit default 50, max 200 is enforced by the route schemas). */
 export async function queryPage<T = Item>(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
   limit: number,
   nextToken?: string,
 ): Promise<Page<T>> {
+  if (emptyRange(input)) return { items: [], nextToken: null };
   const out = await ddb.send(
     new QueryCommand({
       TableName: tableName(),
@@ -346,6 +359,7 @@ export async function queryAll<T = Item>(
   maxItems = 10_000,
 ): Promise<T[]> {
   const items: T[] = [];
+  if (emptyRange(input)) return items;
   let start: Item | undefined;
   do {
     const out = await ddb.send(new QueryCommand({ TableName: tableName(), ...input, ExclusiveStartKey: start }));

@@ -185,6 +185,10 @@ describe('analytics and exports', () => {
       query: { from: utcDay(midnight - DAY), to: utcDay(midnight - DAY) },
     });
     expect(parseRfc4180(ranged.text)).toHaveLength(2);
+    // A `from` after the default `to` (now) is an empty range, not a 500 (DynamoDB refuses BETWEEN hi AND lo).
+    const ahead = await invoke('analytics', 'GET', `/api/client/${t.clientId}/export/savings`, { token: t.token, query: { from: '9999-12-31T23:59:59Z' } });
+    expect(ahead.status, ahead.text).toBe(200);
+    expect(parseRfc4180(ahead.text)).toHaveLength(1);
 
     const sw = await invoke('analytics', 'GET', `/api/client/${t.clientId}/export/switch-history`, { token: t.token, query: { agent_id: t.agentId } });
     expect(sw.status, sw.text).toBe(200);
