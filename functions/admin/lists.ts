@@ -20,20 +20,14 @@ export async function listClients(query: { status?: Client['status']; limit: num
   const filter = query.status ? { statuses: [query.status] } : { notDeleted: true };
   const page = await adminRepo.clientsPage(query.limit, query.nextToken, filter);
   const clients = await mapLimit(page.items, 8, async (c) => {
-    const [online, active] = await Promise.all([
-      adminRepo.countClientAgents(c.id, { statuses: ['online', 'switching'] }),
-      adminRepo.countClientInstances(c.id, { roles: ['PRIMARY', 'REPLICA'] }),
-    ]);
-    const raw = c as Client & { agents_live?: number };
+    const fleet = await adminRepo.clientFleet(c as Client & { agents_live?: number });
     return {
       id: c.id,
       name: c.name,
       email: c.email ?? null,
       status: c.status,
       plan: c.plan ?? null,
-      agents_online: online,
-      agents_total: Math.max(0, Number(raw.agents_live ?? 0)),
-      instances_active: active,
+      ...fleet,
       total_savings: round(Number(c.total_savings ?? 0)),
       last_sync_at: c.last_sync_at ?? null,
       created_at: c.created_at,

@@ -154,6 +154,18 @@ export const adminRepo = {
   countInstances: (role: InstanceRole, filter?: ListFilter) => countQuery(index('GSI3', 'GSI3PK', rolePk(role)), filter),
   countClientInstances: (clientId: string, filter?: ListFilter) =>
     countQuery(index('GSI2', 'GSI2PK', keys.instancesOfClientIndex(clientId, '', '').GSI2PK), filter),
+  /**
+   * A client's fleet at a glance (the admin's client list, the global-stats export): agents online
+   * or switching and instances in service (PRIMARY or REPLICA), counted by Query COUNT; the live
+   * agents are the client's own counter (`agents_live`, kept by registration and delete).
+   */
+  async clientFleet(client: { id: string; agents_live?: number }) {
+    const [online, active] = await Promise.all([
+      adminRepo.countClientAgents(client.id, { statuses: ['online', 'switching'] }),
+      adminRepo.countClientInstances(client.id, { roles: ['PRIMARY', 'REPLICA'] }),
+    ]);
+    return { agents_online: online, agents_total: Math.max(0, Number(client.agents_live ?? 0)), instances_active: active };
+  },
   /** Instances of a role created before `createdBefore` (zombie-cleanup: a zombie is never older than its instance). */
   async instancesCreatedBefore(role: InstanceRole, createdBefore: string, limit = 1000): Promise<Instance[]> {
     const items = await queryAll<Item>(
