@@ -6,6 +6,7 @@ import { type RouteDef, routeKey } from '../../../../functions/shared/http/route
 import { randomUUID } from 'node:crypto';
 import { randomInstanceId } from '../../../support/factories.js';
 import { buildWorld, digestOfB, fillPath, send, tokenFor, validRequest, type World } from './world.js';
+import { useIsolatedTable } from '../../../support/isolated-table.js';
 
 /**
  * Generated from ROUTE_TABLE, like malformed-bodies: every route, called by its rightful caller on
@@ -15,6 +16,10 @@ import { buildWorld, digestOfB, fillPath, send, tokenFor, validRequest, type Wor
  * did not mint for this caller and this listing is 400 INVALID_NEXT_TOKEN.
  */
 const NUM_RUNS = 15;
+
+// A table of its own: the installation-wide routes (global export, admin lists) then read only this
+// file's world, however many clients the rest of the suite has created meanwhile.
+useIsolatedTable();
 
 let world: World;
 /** Genuine page tokens, each minted for another listing or another caller than the one it is replayed on. */
