@@ -9,7 +9,7 @@ import { bundleLikeTheStack } from '../support/stack-bundle.js';
 import { percentile, progress, round } from './bench-env.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 7);
+const SAMPLES = Number(process.env.BENCH_INIT_SAMPLES ?? 15);
 /** The design's budget: every function's cold init at most 1.5× the floor's. */
 export const INIT_RATIO_LIMIT = 1.5;
 const FLOOR = { name: 'floor (DocumentClient + GetItem)', entry: 'bin/bench/floor-handler.ts' };
@@ -30,7 +30,7 @@ export function lambdaEntries(): { name: string; entry: string }[] {
  * SDK bundled, linked source map; target from the runtime), then measures each bundle's size and
  * cold module-init: a fresh `node` with the functions' NODE_OPTIONS importing the bundle (what a
  * Lambda cold start pays before the first invocation). Samples are interleaved across functions
- * (BENCH_INIT_SAMPLES rounds, default 7) so machine load affects all alike. Load only ever adds
+ * (BENCH_INIT_SAMPLES rounds, default 15: the fastest of more samples is steadier) so machine load affects all alike. Load only ever adds
  * time, so the ratio to the floor is taken on each function's fastest sample (the median is shown
  * too); each function is reported as a multiple of the floor measured in the same run.
  */
