@@ -138,8 +138,15 @@ export type EngineParameters = z.infer<typeof engineParametersSchema>;
 /** Engine parameters as uploaded (any field may be omitted). */
 export type EngineParametersInput = z.input<typeof engineParametersSchema>;
 
-/** The default parameter set (all schema defaults). */
-export const DEFAULT_ENGINE_PARAMETERS: EngineParameters = Object.freeze(engineParametersSchema.parse({}));
+let defaults: EngineParameters | undefined;
+
+/**
+ * The default parameter set (all schema defaults). Computed on first use: a zod parse compiles the
+ * schema, work a function's cold start should not pay before it decides anything.
+ */
+export function defaultEngineParameters(): EngineParameters {
+  return (defaults ??= Object.freeze(engineParametersSchema.parse({})));
+}
 
 /** Validates an uploaded parameter object and fills in defaults; throws a ZodError on failure. */
 export function parseEngineParameters(input: unknown): EngineParameters {
@@ -330,9 +337,7 @@ function percentText(fractionValue: number): string {
  * too (`urgent_exit_bypasses_limits`). A cost-driven switch whose confidence is below
  * `input.confidence_threshold` becomes a stay.
  */
-export function createDefaultEngine(
-  params: EngineParametersInput = DEFAULT_ENGINE_PARAMETERS,
-): DecisionEngine {
+export function createDefaultEngine(params: EngineParametersInput = defaultEngineParameters()): DecisionEngine {
   const p = engineParametersSchema.parse(params);
   return { decide: (input) => decide(p, input) };
 }

@@ -14,7 +14,7 @@ import { FINAL_COMMAND_STATUSES } from '../domain/commands.js';
 import {
   createDefaultEngine,
   type Decision,
-  DEFAULT_ENGINE_PARAMETERS,
+  defaultEngineParameters,
   type DecisionEngine,
   type DecisionInput,
   type DecisionTrigger,
@@ -213,23 +213,21 @@ export function invalidateEngineCache(): void {
   cached = undefined;
 }
 
-const DEFAULT_ACTIVE: ActiveEngine = {
-  engine: createDefaultEngine(DEFAULT_ENGINE_PARAMETERS),
-  parameters: DEFAULT_ENGINE_PARAMETERS,
-  upload_id: null,
-  confidence_threshold: null,
-};
+let defaultActive: ActiveEngine | undefined;
+/** The built-in engine, built on first use (not at cold start). */
+const defaultEngine = (): ActiveEngine =>
+  (defaultActive ??= { engine: createDefaultEngine(), parameters: defaultEngineParameters(), upload_id: null, confidence_threshold: null });
 
 async function loadActive(): Promise<ActiveEngine> {
   const pointer = await uploadsRepo.pointer(false);
-  if (!pointer?.active_upload_id) return DEFAULT_ACTIVE;
+  if (!pointer?.active_upload_id) return defaultEngine();
   const upload = await uploadsRepo.get(pointer.active_upload_id);
-  if (!upload) return DEFAULT_ACTIVE;
+  if (!upload) return defaultEngine();
   const parsed = engineParametersSchema.safeParse(upload.parameters);
   if (!parsed.success) {
     // Activation checked it; a schema change since then must not break decisions: use the defaults.
     logger.error('active upload no longer parses; using default parameters', { uploadId: upload.upload_id });
-    return DEFAULT_ACTIVE;
+    return defaultEngine();
   }
   return {
     engine: createDefaultEngine(parsed.data),

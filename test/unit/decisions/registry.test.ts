@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { acceptanceProblems } from '../../../functions/decisions/registry.js';
-import { DEFAULT_ENGINE_PARAMETERS } from '../../../functions/shared/domain/decision-engine.js';
+import { defaultEngineParameters } from '../../../functions/shared/domain/decision-engine.js';
 
 describe('engine registry acceptance check', () => {
   it('accepts the defaults and a partial override', () => {
     expect(acceptanceProblems({})).toEqual([]);
-    expect(acceptanceProblems(DEFAULT_ENGINE_PARAMETERS)).toEqual([]);
+    expect(acceptanceProblems(defaultEngineParameters())).toEqual([]);
     expect(acceptanceProblems({ scoring: { risk_penalty: 0.5 }, hysteresis: { holding_period_hours: 24 } })).toEqual([]);
   });
 

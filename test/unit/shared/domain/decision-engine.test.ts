@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEngineParameters, createDefaultEngine, DEFAULT_ENGINE_PARAMETERS, DEFAULT_LIMITS, type DecisionInput, engineParametersSchema, type PoolCandidate, parseEngineParameters, willAutoExecute } from '../../../../functions/shared/domain/decision-engine.js';
+import { canonicalEngineParameters, createDefaultEngine, defaultEngineParameters, DEFAULT_LIMITS, type DecisionInput, engineParametersSchema, type PoolCandidate, parseEngineParameters, willAutoExecute } from '../../../../functions/shared/domain/decision-engine.js';
 import { toEpochMs } from '../../../../functions/shared/domain/ids.js';
 
 const NOW = Date.parse('2025-01-15T12:00:00Z');
@@ -39,7 +39,7 @@ const engine = createDefaultEngine();
 describe('engine parameters', () => {
   it('fills every default from an empty object', () => {
     const p = parseEngineParameters({});
-    expect(p).toEqual(DEFAULT_ENGINE_PARAMETERS);
+    expect(p).toEqual(defaultEngineParameters());
     expect(p.risk_weights).toEqual({
       interruptions: 0.5,
       volatility: 0.3,
