@@ -12,7 +12,8 @@ import { utcDay } from '../shared/domain/savings.js';
 import { round } from '../shared/domain/numbers.js';
 import type { Caller } from '../shared/domain/types.js';
 import { MetricUnit, metrics } from '../shared/observability.js';
-import { evaluateAgent, type Overrides, poolPrice } from '../shared/flows/engine.js';
+import { evaluateAgent, type Overrides } from '../shared/flows/engine.js';
+import { poolPrice } from '../shared/views/pool-price.js';
 
 export { activateUpload, createUpload, fallbackUpload, listUploads } from './registry.js';
 

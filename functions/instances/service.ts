@@ -11,7 +11,8 @@ import { type CanonicalPriceItem, type PoolItem, pricesRepo } from '../shared/db
 import { switchesRepo } from '../shared/db/switches-repo.js';
 import { NotFoundError, UnprocessableError, ValidationError } from '../shared/domain/errors.js';
 import { parsePoolId } from '../shared/domain/ids.js';
-import { round } from '../shared/domain/numbers.js';
+import { positiveOrNull, round } from '../shared/domain/numbers.js';
+import { poolPrice } from '../shared/views/pool-price.js';
 import { rankPools, scorePools } from '../shared/domain/pool-ranking.js';
 import { clamp, p50, volatilityCategory } from '../shared/domain/risk.js';
 import type { Agent, Caller, Instance } from '../shared/domain/types.js';
@@ -30,8 +31,6 @@ export const DEFAULT_SWITCH_DOWNTIME_SECONDS = 60;
 const RECENT_SWITCH_DAYS = 30;
 const CLIENT_SWITCH_SAMPLE = 50;
 
-const positive = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
-
 /** The instance, if the caller may see it (another client's instance is reported as absent). */
 export async function loadInstance(caller: Caller, instanceId: string): Promise<Instance> {
   const instance = await instancesRepo.get(instanceId);
@@ -44,7 +43,7 @@ export async function loadInstance(caller: Caller, instanceId: string): Promise<
 const byPrice = (pools: PoolItem[]): PoolItem[] =>
   pools.sort(
     (a, b) =>
-      (positive(a.price) ?? Number.POSITIVE_INFINITY) - (positive(b.price) ?? Number.POSITIVE_INFINITY) ||
+      (positiveOrNull(a.price) ?? Number.POSITIVE_INFINITY) - (positiveOrNull(b.price) ?? Number.POSITIVE_INFINITY) ||
       (a.pool_id < b.pool_id ? -1 : 1),
   );
 
@@ -55,23 +54,11 @@ async function poolsOf(region: string, instanceType: string): Promise<PoolItem[]
 
 /** On-demand price: what the instance last reported, else what its type's pools carry. */
 const onDemandOf = (instance: Instance, pools: readonly PoolItem[]): number | null =>
-  positive(instance.ondemand_price) ?? pools.map((p) => positive(p.on_demand_price)).find((p) => p !== null) ?? null;
+  positiveOrNull(instance.ondemand_price) ?? pools.map((p) => positiveOrNull(p.on_demand_price)).find((p) => p !== null) ?? null;
 
-/** API.md §3.0 PoolPrice; pools without a known price are left out (price is a number). */
-function poolPrice(p: PoolItem, onDemand: number | null) {
-  const price = positive(p.price) ?? 0;
-  return {
-    pool_id: p.pool_id,
-    az: p.az,
-    instance_type: p.instance_type,
-    price,
-    savings_percent: onDemand ? round(((onDemand - price) / onDemand) * 100, 2) : null,
-    risk_score: p.risk_score ?? null,
-    priced_at: p.priced_at ?? null,
-  };
-}
+/** API.md §3.0 PoolPrice with when it was priced; pools without a known price are left out (price is a number). */
 const pricedPools = (pools: readonly PoolItem[], onDemand: number | null) =>
-  pools.filter((p) => positive(p.price) !== null).map((p) => poolPrice(p, onDemand));
+  pools.filter((p) => positiveOrNull(p.price) !== null).map((p) => ({ ...poolPrice(p, onDemand), priced_at: p.priced_at ?? null }));
 
 // ---- GET /api/client/{cid}/instances ----
 
@@ -113,7 +100,7 @@ export async function getInstancePricing(caller: Caller, instanceId: string) {
         ? {
             id: instance.pool_id,
             az: instance.az,
-            price: positive(current?.price) ?? positive(instance.spot_price),
+            price: positiveOrNull(current?.price) ?? positiveOrNull(instance.spot_price),
           }
         : null,
     on_demand: { price: onDemand },
@@ -155,8 +142,8 @@ export async function getInstanceMetrics(caller: Caller, instanceId: string, now
   const pools = await poolsOf(instance.region, instance.instance_type);
   const onDemand = onDemandOf(instance, pools);
   const pool = instance.pool_id ? pools.find((p) => p.pool_id === instance.pool_id) : undefined;
-  const spot = positive(instance.spot_price) ?? (instance.mode === 'spot' ? positive(pool?.price) : null);
-  const baseline = positive(instance.baseline_ondemand_price) ?? onDemand;
+  const spot = positiveOrNull(instance.spot_price) ?? (instance.mode === 'spot' ? positiveOrNull(pool?.price) : null);
+  const baseline = positiveOrNull(instance.baseline_ondemand_price) ?? onDemand;
   const paid = instance.mode === 'spot' ? spot : onDemand;
   const switches = await switchesRepo.listByAgent(instance.agent_id, '');
   const lastSwitch = switches.reduce<string | null>((latest, s) => {
@@ -269,7 +256,7 @@ export async function getPricingHistory(
   }
   const pools = (await poolsOf(agent.region, agent.instance_type)).sort((a, b) => (a.pool_id < b.pool_id ? -1 : 1));
   const azOf = new Map(pools.map((p) => [p.pool_id, p.az]));
-  const fallbackOnDemand = pools.map((p) => positive(p.on_demand_price)).find((p) => p !== null) ?? null;
+  const fallbackOnDemand = pools.map((p) => positiveOrNull(p.on_demand_price)).find((p) => p !== null) ?? null;
   const points = await priceHistory(pools, query.days, query.interval ?? defaultInterval(query.days), now, fallbackOnDemand);
   return {
     agent_id: agent.id,
@@ -416,7 +403,7 @@ export async function simulateSwitch(
   const onDemand = onDemandOf(instance, pools);
   const currentPool = instance.mode === 'spot' && instance.pool_id ? pools.find((p) => p.pool_id === instance.pool_id) : undefined;
   const currentPrice =
-    instance.mode === 'spot' ? (positive(currentPool?.price) ?? positive(instance.spot_price)) : onDemand;
+    instance.mode === 'spot' ? (positiveOrNull(currentPool?.price) ?? positiveOrNull(instance.spot_price)) : onDemand;
   const reasons: string[] = [];
   const fresh = (p: PoolItem) => !!p.priced_at && now.getTime() - Date.parse(p.priced_at) <= MAX_PRICE_AGE_MS;
 
@@ -431,7 +418,7 @@ export async function simulateSwitch(
       target = pools.find((p) => p.pool_id === body.target_pool);
       if (!target) reasons.push(`no price is known for pool ${body.target_pool}`);
     } else {
-      const others = pools.filter((p) => p.pool_id !== instance.pool_id && positive(p.price) !== null);
+      const others = pools.filter((p) => p.pool_id !== instance.pool_id && positiveOrNull(p.price) !== null);
       // The cheapest fresh pool within the risk threshold (shared ranking), else the cheapest other pool.
       const safe = rankPools(scorePools(others, { now: now.getTime(), undatedIsStale: true }), {
         order: 'best-value',
@@ -444,7 +431,7 @@ export async function simulateSwitch(
     if (target && instance.mode === 'spot' && target.pool_id === instance.pool_id) {
       reasons.push('the instance already runs in this pool');
     }
-    targetPrice = target ? positive(target.price) : null;
+    targetPrice = target ? positiveOrNull(target.price) : null;
     targetRisk = target?.risk_score ?? 0;
     if (target && !fresh(target)) reasons.push(`the price of ${target.pool_id} is more than 2 h old`);
     if (target && targetRisk > riskThreshold) {

@@ -121,6 +121,16 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** A watched page signed in as a demo client, on its overview: the page, its token and client id. */
+async function clientPage(name: string): Promise<{ page: Page; token: string; cid: string }> {
+  const token = tokens[name] as string;
+  const page = await browser.newPage();
+  watch(page);
+  await signIn(page, token);
+  await page.getByTestId('savings-total').waitFor();
+  return { page, token, cid: /#\/c\/([^/?]+)/.exec(page.url())?.[1] as string };
+}
+
 describe('console in chromium', () => {
   it('serves the shell to browsers at / and keeps the JSON banner for API clients', async () => {
     const api = await fetch(`${base}/`);
@@ -138,12 +148,7 @@ describe('console in chromium', () => {
   });
 
   it('a client signs in, sees figures equal to the API, visits every page', async () => {
-    const token = tokens['Acme Analytics'] as string;
-    const page = await browser.newPage();
-    watch(page);
-    await signIn(page, token);
-    await page.getByTestId('savings-total').waitFor();
-    const cid = /#\/c\/([^/?]+)/.exec(page.url())?.[1] as string;
+    const { page, token, cid } = await clientPage('Acme Analytics');
     await settle(page, 'client-overview');
     const summary = await apiGet<{ total_savings: number }>(`/api/client/${cid}/savings?months=1`, token);
     const client = await apiGet<{ agents_online: number; agents_total: number; instances_active: number }>(`/api/client/${cid}`, token);
@@ -173,12 +178,7 @@ describe('console in chromium', () => {
   });
 
   it('an agent page shows its data and a settings conflict, with a reload', async () => {
-    const token = tokens['Acme Analytics'] as string;
-    const page = await browser.newPage();
-    watch(page);
-    await signIn(page, token);
-    await page.getByTestId('savings-total').waitFor();
-    const cid = /#\/c\/([^/?]+)/.exec(page.url())?.[1] as string;
+    const { page, token, cid } = await clientPage('Acme Analytics');
     const { agents } = await apiGet<{ agents: Array<{ id: string; status: string; version: number }> }>(`/api/client/${cid}/agents?limit=200`, token);
     const agent = agents[0] as { id: string; status: string; version: number };
     await page.goto(`${base}/console#/c/${cid}/agents/${agent.id}`);

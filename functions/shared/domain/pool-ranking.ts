@@ -12,6 +12,7 @@
  */
 
 import { type Instant, toEpochMs } from './ids.js';
+import { positiveOrNull } from './numbers.js';
 
 /** A pool as the ranking reads it (POOL items and the engine's candidates map onto this). */
 export interface RankablePool {
@@ -73,8 +74,6 @@ export interface Ranking {
 /** Where a pool of unknown risk ranks in `safest` order: behind measured safe pools, ahead of risky ones. */
 const UNKNOWN_RISK_RANK = 0.5;
 
-const positive = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
-
 function ageOf(pool: RankablePool, now: number, undatedIsStale: boolean): number {
   if (typeof pool.price_age_seconds === 'number' && Number.isFinite(pool.price_age_seconds)) return Math.max(pool.price_age_seconds, 0);
   if (pool.priced_at === undefined || pool.priced_at === null) return undatedIsStale ? Number.POSITIVE_INFINITY : 0;
@@ -93,13 +92,13 @@ export function scorePools<P extends RankablePool>(pools: readonly P[], scoring:
   const byPool = new Map<string, ScoredPool<P>>();
   for (const pool of pools) {
     if (scoring.instanceType !== undefined && pool.instance_type !== scoring.instanceType) continue;
-    const price = positive(pool.price);
+    const price = positiveOrNull(pool.price);
     if (price === null && scoring.requirePrice) continue;
     const ageSeconds = ageOf(pool, now, scoring.undatedIsStale ?? false);
     const dup = byPool.get(pool.pool_id);
     if (dup && dup.ageSeconds < ageSeconds) continue;
     const risk = typeof pool.risk_score === 'number' && Number.isFinite(pool.risk_score) ? pool.risk_score : null;
-    const sustainedPrice = positive(pool.avg_price_24h) ?? price;
+    const sustainedPrice = positiveOrNull(pool.avg_price_24h) ?? price;
     const expected = price === null ? null : w * price + (1 - w) * (sustainedPrice ?? price);
     byPool.set(pool.pool_id, {
       pool,

@@ -10,6 +10,7 @@ import { instancesRepo } from '../db/instances-repo.js';
 import type { PoolItem } from '../db/prices-repo.js';
 import { switchesRepo } from '../db/switches-repo.js';
 import { uploadsRepo } from '../db/uploads-repo.js';
+import { positiveOrNull } from '../domain/numbers.js';
 import { FINAL_COMMAND_STATUSES } from '../domain/commands.js';
 import {
   createDefaultEngine,
@@ -56,8 +57,6 @@ export interface Evaluation {
   instanceType: string | null;
 }
 
-const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : null);
-
 /** Per-invocation memo of POOL queries (the auto-switch runner visits many agents of one type). */
 export type PoolCache = Map<string, Promise<PoolItem[]>>;
 
@@ -79,7 +78,7 @@ export async function switchOpen(agent: Agent): Promise<boolean> {
 }
 
 function candidateOf(p: PoolItem): PoolCandidate | null {
-  const price = num(p.price);
+  const price = positiveOrNull(p.price);
   if (price === null) return null;
   return {
     pool_id: p.pool_id,
@@ -144,13 +143,13 @@ export async function evaluateAgent(
   }
 
   const onDemand =
-    num(o.pricing?.on_demand_price) ??
-    num(primary?.ondemand_price) ??
-    num(primary?.baseline_ondemand_price) ??
-    pools.map((p) => num(p.on_demand_price)).find((x) => x !== null) ??
+    positiveOrNull(o.pricing?.on_demand_price) ??
+    positiveOrNull(primary?.ondemand_price) ??
+    positiveOrNull(primary?.baseline_ondemand_price) ??
+    pools.map((p) => positiveOrNull(p.on_demand_price)).find((x) => x !== null) ??
     0;
   const currentPrice =
-    mode === 'spot' ? (num(o.pricing?.current_spot_price) ?? num(primary?.spot_price) ?? null) : null;
+    mode === 'spot' ? (positiveOrNull(o.pricing?.current_spot_price) ?? positiveOrNull(primary?.spot_price) ?? null) : null;
 
   const input: DecisionInput = {
     agent: {
@@ -181,19 +180,6 @@ export async function evaluateAgent(
   };
   const decision = active.engine.decide(input);
   return { input, decision, active, pools, primary, region: region ?? null, instanceType: instanceType ?? null };
-}
-
-/** PoolPrice (API.md §3.0) of a pool item; savings against on-demand in percent. */
-export function poolPrice(p: PoolItem, onDemand: number | null) {
-  const price = num(p.price) ?? 0;
-  return {
-    pool_id: p.pool_id,
-    az: p.az,
-    instance_type: p.instance_type,
-    price,
-    savings_percent: onDemand && onDemand > 0 ? Math.round((1 - price / onDemand) * 10_000) / 100 : null,
-    risk_score: typeof p.risk_score === 'number' ? p.risk_score : null,
-  };
 }
 
 // ---- the active engine, loaded once per invocation with a short in-memory cache ----

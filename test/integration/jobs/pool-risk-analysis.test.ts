@@ -8,6 +8,7 @@ import { instanceItem } from '../../../functions/shared/db/instances-repo.js';
 import { pricesRepo, type StagedPoint } from '../../../functions/shared/db/prices-repo.js';
 import type { Incident } from '../../../functions/shared/domain/incidents.js';
 import { poolRiskScore, timeWeightedStats } from '../../../functions/shared/domain/risk.js';
+import { newInstance } from '../../../functions/shared/domain/instances.js';
 import type { Instance } from '../../../functions/shared/domain/types.js';
 import { TEST_ADMIN_TOKEN } from '../../support/constants.js';
 import { randomInstanceId } from '../../support/factories.js';
@@ -74,32 +75,8 @@ function incident(instanceId: string, detectedAt: string): Incident {
 
 function spotInstance(poolId: string): Instance {
   const az = poolId.slice(poolId.lastIndexOf('.') + 1);
-  return {
-    id: randomInstanceId(),
-    client_id: randomUUID(),
-    agent_id: randomUUID(),
-    instance_type: TYPE,
-    region: REGION,
-    az,
-    mode: 'spot',
-    pool_id: poolId,
-    role: 'PRIMARY',
-    spot_price: null,
-    ondemand_price: null,
-    baseline_ondemand_price: null,
-    notice_status: 'none',
-    last_seen_at: null,
-    zombie_since: null,
-    terminated_at: null,
-    termination_confirmed: false,
-    next_listing_at: null,
-    ami_id: null,
-    private_ip: null,
-    public_ip: null,
-    hostname: null,
-    created_at: new Date(NOW - 40 * 24 * HOUR).toISOString(),
-    version: 1,
-  };
+  const fields = { id: randomInstanceId(), client_id: randomUUID(), agent_id: randomUUID(), instance_type: TYPE, region: REGION, az };
+  return newInstance({ ...fields, mode: 'spot', pool_id: poolId, role: 'PRIMARY', last_seen_at: null }, new Date(NOW - 40 * 24 * HOUR).toISOString());
 }
 
 describe('pool-risk-analysis job', () => {
